@@ -1,0 +1,1 @@
+// Every oneDNN kernel registration function, one line each (X-macro; see register.cc).

@@ -1,0 +1,246 @@
+#include "src/onnx/onnx_loader.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "onnx/checker.h"
+#include "onnx/shape_inference/implementation.h"
+#include "src/onnx/tensor_proto.h"
+
+namespace pl::onnx_io {
+namespace {
+
+std::string DirOf(const std::string& path) {
+  size_t p = path.find_last_of('/');
+  return p == std::string::npos ? "." : path.substr(0, p);
+}
+
+void ReadTypeInfo(const onnx::TypeProto& type, ir::Value* v) {
+  if (!type.has_tensor_type()) return;
+  const auto& tt = type.tensor_type();
+  if (tt.elem_type() != 0) v->dtype = static_cast<DataType>(tt.elem_type());
+  if (!tt.has_shape()) return;
+  v->has_shape = true;
+  v->shape.clear();
+  v->dim_names.clear();
+  for (const auto& d : tt.shape().dim()) {
+    v->shape.push_back(d.has_dim_value() ? d.dim_value() : -1);
+    v->dim_names.push_back(d.has_dim_param() ? d.dim_param() : "");
+  }
+}
+
+class GraphConverter {
+ public:
+  GraphConverter(std::string base_dir, std::map<std::string, int> opsets)
+      : base_dir_(std::move(base_dir)), opsets_(std::move(opsets)) {}
+
+  // `outer` holds names visible from enclosing scopes (for subgraphs).
+  Status Convert(const onnx::GraphProto& gp, const std::set<std::string>& outer, ir::Graph* g) {
+    g->opsets = opsets_;
+    std::set<std::string> initializer_names;
+    for (const auto& init : gp.initializer()) {
+      PL_ASSIGN_OR_RETURN(Tensor t, TensorFromProto(init, base_dir_));
+      if (g->FindValue(init.name()) >= 0)
+        return Status::ModelError("initializer '" + init.name() + "' is defined twice");
+      ir::Value v;
+      v.name = init.name();
+      v.dtype = t.dtype();
+      v.has_shape = true;
+      v.shape = t.shape();
+      v.dim_names.assign(v.shape.size(), "");
+      v.constant = std::make_shared<const Tensor>(std::move(t));
+      g->AddValue(std::move(v));
+      initializer_names.insert(init.name());
+    }
+    if (gp.sparse_initializer_size() > 0)
+      return Status::Unimplemented("sparse initializers are not supported");
+    for (const auto& in : gp.input()) {
+      if (initializer_names.count(in.name())) continue;  // IR<4 style: initializer listed as input
+      if (g->FindValue(in.name()) >= 0) return Status::ModelError("graph input '" + in.name() + "' is listed twice");
+      ir::Value v;
+      v.name = in.name();
+      v.is_graph_input = true;
+      ReadTypeInfo(in.type(), &v);
+      g->inputs.push_back(g->AddValue(std::move(v)));
+    }
+    for (const auto& vi : gp.value_info()) {
+      int id = g->GetOrAddValue(vi.name());
+      if (!g->values[id].constant && !g->values[id].is_graph_input) ReadTypeInfo(vi.type(), &g->values[id]);
+    }
+    std::set<std::string> local(outer);
+    for (const auto& v : g->values) local.insert(v.name);
+    for (const auto& np : gp.node())
+      for (const auto& o : np.output()) local.insert(o);
+
+    for (int ni = 0; ni < gp.node_size(); ++ni) {
+      const auto& np = gp.node(ni);
+      ir::Node n;
+      n.name = np.name().empty() ? np.op_type() + "_" + std::to_string(ni) : np.name();
+      n.op_type = np.op_type();
+      n.domain = np.domain() == "ai.onnx" ? "" : np.domain();
+      auto it = opsets_.find(n.domain);
+      if (it == opsets_.end())
+        return Status::ModelError(n.op_type + " node '" + n.name + "': domain '" + n.domain +
+                                  "' is not in the model's opset imports");
+      n.opset = it->second;
+      for (const auto& in : np.input()) {
+        if (in.empty()) { n.inputs.push_back(-1); continue; }
+        int id = g->FindValue(in);
+        if (id < 0) {
+          if (local_defined(gp, in)) {
+            id = g->GetOrAddValue(in);  // produced by a later node (unsorted model)
+          } else if (outer.count(in)) {
+            ir::Value v;
+            v.name = in;
+            v.is_outer = true;
+            id = g->AddValue(std::move(v));
+          } else {
+            return Status::ModelError(n.op_type + " node '" + n.name + "': input '" + in +
+                                      "' is not defined in this graph or an enclosing one");
+          }
+        }
+        n.inputs.push_back(id);
+      }
+      for (const auto& out : np.output()) {
+        if (out.empty()) { n.outputs.push_back(-1); continue; }
+        n.outputs.push_back(g->GetOrAddValue(out));
+      }
+      for (const auto& ap : np.attribute()) {
+        Attribute a;
+        PL_RETURN_IF_ERROR(ConvertAttribute(ap, local, &a).WithContext(n.op_type + " node '" + n.name + "'"));
+        n.attrs[ap.name()] = std::move(a);
+      }
+      g->nodes.push_back(std::move(n));
+    }
+    for (const auto& out : gp.output()) {
+      int id = g->FindValue(out.name());
+      if (id < 0) {
+        if (!outer.count(out.name())) return Status::ModelError("graph output '" + out.name() + "' is not produced");
+        ir::Value v;
+        v.name = out.name();
+        v.is_outer = true;
+        id = g->AddValue(std::move(v));
+      }
+      ir::Value& v = g->values[id];
+      DataType keep = v.dtype;
+      if (!v.constant && !v.is_graph_input) ReadTypeInfo(out.type(), &v);
+      if (v.dtype == DataType::kUndefined) v.dtype = keep;
+      v.is_graph_output = true;
+      g->outputs.push_back(id);
+    }
+    return g->Finalize();
+  }
+
+ private:
+  static bool local_defined(const onnx::GraphProto& gp, const std::string& name) {
+    for (const auto& np : gp.node())
+      for (const auto& o : np.output())
+        if (o == name) return true;
+    return false;
+  }
+
+  Status ConvertAttribute(const onnx::AttributeProto& ap, const std::set<std::string>& scope, Attribute* a) {
+    using T = Attribute::Type;
+    if (!ap.ref_attr_name().empty())
+      return Status::Unimplemented("attribute '" + ap.name() + "' references a function attribute");
+    switch (ap.type()) {
+      case onnx::AttributeProto::FLOAT: a->type = T::kFloat; a->f = ap.f(); break;
+      case onnx::AttributeProto::INT: a->type = T::kInt; a->i = ap.i(); break;
+      case onnx::AttributeProto::STRING: a->type = T::kString; a->s = ap.s(); break;
+      case onnx::AttributeProto::FLOATS: a->type = T::kFloats; a->floats.assign(ap.floats().begin(), ap.floats().end()); break;
+      case onnx::AttributeProto::INTS: a->type = T::kInts; a->ints.assign(ap.ints().begin(), ap.ints().end()); break;
+      case onnx::AttributeProto::STRINGS: a->type = T::kStrings; a->strings.assign(ap.strings().begin(), ap.strings().end()); break;
+      case onnx::AttributeProto::TENSOR: {
+        a->type = T::kTensor;
+        PL_ASSIGN_OR_RETURN(Tensor t, TensorFromProto(ap.t(), base_dir_));
+        a->t = std::make_shared<const Tensor>(std::move(t));
+        break;
+      }
+      case onnx::AttributeProto::GRAPH: {
+        a->type = T::kGraph;
+        auto sub = std::make_shared<ir::Graph>();
+        PL_RETURN_IF_ERROR(Convert(ap.g(), scope, sub.get()).WithContext("subgraph '" + ap.name() + "'"));
+        a->g = std::move(sub);
+        break;
+      }
+      default:
+        // Unknown/unused attribute kinds (sparse tensors, type protos) are kept as undefined;
+        // a kernel that needs them reports it.
+        a->type = T::kUndefined;
+        break;
+    }
+    return Status::Ok();
+  }
+
+  std::string base_dir_;
+  std::map<std::string, int> opsets_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<ir::Graph>> LoadModel(const Config& config) {
+  std::string bytes, base_dir;
+  std::string what;
+  if (!config.model_path().empty()) {
+    what = "model '" + config.model_path() + "'";
+    std::ifstream f(config.model_path(), std::ios::binary);
+    if (!f) return Status::NotFound("cannot open " + what);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    bytes = ss.str();
+    base_dir = DirOf(config.model_path());
+  } else if (!config.model_bytes().empty()) {
+    what = "in-memory model";
+    bytes = config.model_bytes();
+    base_dir = config.model_dir();
+  } else {
+    return Status::InvalidArgument("Config names no model: call SetModel(path) or SetModelBuffer(bytes)");
+  }
+  onnx::ModelProto model;
+  if (bytes.empty() || !model.ParseFromString(bytes))
+    return Status::ModelError(what + " is not a valid ONNX model (protobuf parse failed: truncated or not ONNX)");
+  if (!model.has_graph()) return Status::ModelError(what + " has no graph");
+  if (model.ir_version() <= 0) return Status::ModelError(what + " has no ir_version: not an ONNX model");
+
+  if (config.model_check()) {
+    try {
+      onnx::checker::CheckerContext ctx;
+      ctx.set_ir_version(static_cast<int>(model.ir_version()));
+      std::unordered_map<std::string, int> opsets;
+      for (const auto& o : model.opset_import()) opsets[o.domain()] = static_cast<int>(o.version());
+      ctx.set_opset_imports(opsets);
+      ctx.set_model_dir(base_dir);
+      onnx::checker::LexicalScopeContext lex;
+      // check_graph rather than check_model: custom-domain ops (registered by users) must pass.
+      onnx::checker::check_graph(model.graph(), ctx, lex);
+    } catch (const std::exception& e) {
+      std::string msg = e.what();
+      // Ops in a domain ONNX does not know are the user's business (custom kernels).
+      if (msg.find("No Op registered for") == std::string::npos || msg.find("domain_version") == std::string::npos)
+        return Status::ModelError(what + " fails the ONNX checker: " + msg.substr(0, 2000));
+    }
+  }
+  try {
+    onnx::shape_inference::InferShapes(model);
+  } catch (const std::exception&) {
+    // Shape inference only refines dtypes/shapes; the runtime computes real shapes anyway.
+  }
+
+  std::map<std::string, int> opsets;
+  for (const auto& o : model.opset_import()) {
+    std::string d = o.domain() == "ai.onnx" ? "" : o.domain();
+    opsets[d] = static_cast<int>(o.version());
+  }
+  if (!opsets.count("")) {
+    if (model.ir_version() >= 3) {
+      // An ONNX model without a default-domain import is legal only if it uses no ONNX op.
+    }
+  }
+  auto g = std::make_unique<ir::Graph>();
+  GraphConverter conv(base_dir, opsets);
+  PL_RETURN_IF_ERROR(conv.Convert(model.graph(), {}, g.get()).WithContext(what));
+  return g;
+}
+
+}  // namespace pl::onnx_io

@@ -1,0 +1,22 @@
+// Conversion between ONNX TensorProto and pl::Tensor (initializers, Constant attributes,
+// conformance .pb files). External data is read relative to `base_dir`.
+#pragma once
+
+#include <string>
+
+#include "onnx/onnx_pb.h"
+#include "pl/tensor.h"
+
+namespace pl::onnx_io {
+
+// Errors: unsupported dtype, data size that does not match the dims, unreadable external file.
+StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& proto, const std::string& base_dir);
+// Fills raw_data (host tensors only).
+Status TensorToProto(const Tensor& tensor, onnx::TensorProto* proto);
+// Reads a serialized TensorProto file (.pb).
+StatusOr<Tensor> ReadTensorProtoFile(const std::string& path);
+// Reads/writes NumPy .npy (version 1/2, little endian, C order).
+StatusOr<Tensor> ReadNpyFile(const std::string& path);
+Status WriteNpyFile(const Tensor& tensor, const std::string& path);
+
+}  // namespace pl::onnx_io

@@ -1,0 +1,13 @@
+#include "src/ops/builtin_kernels.h"
+
+namespace pl {
+void RegisterBuiltinKernels(KernelRegistry& registry) {
+  cpu_ref::RegisterKernels(registry);
+#ifdef PL_WITH_ONEDNN
+  onednn::RegisterKernels(registry);
+#endif
+#ifdef PL_WITH_CUDA
+  cuda::RegisterKernels(registry);
+#endif
+}
+}  // namespace pl

@@ -1,0 +1,159 @@
+#include "src/runtime/compiled_model.h"
+
+#include <algorithm>
+
+#include "src/ir/passes/passes.h"
+#include "src/onnx/onnx_loader.h"
+
+namespace pl {
+namespace {
+
+std::vector<std::string> EffectiveBackends(const Config& config) {
+  std::vector<std::string> b = config.backends();
+  if (b.empty()) {
+#ifdef PL_WITH_ONEDNN
+    b.push_back(kBackendOneDnn);
+#endif
+    b.push_back(kBackendCpuRef);
+  }
+  if (std::find(b.begin(), b.end(), kBackendCpuRef) == b.end()) b.push_back(kBackendCpuRef);
+  return b;
+}
+
+ValueInfo MakeValueInfo(const ir::Value& v) {
+  ValueInfo vi;
+  vi.name = v.name;
+  vi.dtype = v.dtype;
+  vi.has_shape = v.has_shape;
+  vi.shape = v.shape;
+  vi.dim_names = v.dim_names;
+  if (v.constant) {
+    vi.has_shape = true;
+    vi.shape = v.constant->shape();
+    vi.dim_names.assign(vi.shape.size(), "");
+  }
+  return vi;
+}
+
+}  // namespace
+
+StatusOr<std::shared_ptr<const CompiledModel>> CompiledModel::Compile(const Config& config) {
+  PL_ASSIGN_OR_RETURN(std::unique_ptr<ir::Graph> graph, onnx_io::LoadModel(config));
+  return CompileGraph(std::move(graph), config);
+}
+
+StatusOr<std::shared_ptr<const CompiledModel>> CompiledModel::CompileGraph(std::unique_ptr<ir::Graph> graph,
+                                                                           const Config& config) {
+  std::shared_ptr<CompiledModel> m(new CompiledModel());
+  m->config_ = config;
+  m->backends_ = EffectiveBackends(config);
+  PL_RETURN_IF_ERROR(ir::RunPasses(graph.get(), config));
+  for (int id : graph->inputs) {
+    m->inputs_.push_back(MakeValueInfo(graph->values[id]));
+    m->input_names_.push_back(graph->values[id].name);
+  }
+  for (int id : graph->outputs) {
+    m->outputs_.push_back(MakeValueInfo(graph->values[id]));
+    m->output_names_.push_back(graph->values[id].name);
+  }
+  m->main_ = std::make_unique<CompiledGraph>();
+  std::shared_ptr<const ir::Graph> shared(std::move(graph));
+  PL_RETURN_IF_ERROR(m->CompileInto(shared, m->main_.get()));
+  return std::shared_ptr<const CompiledModel>(std::move(m));
+}
+
+const CompiledGraph* CompiledModel::Subgraph(const ir::Graph* g) const {
+  auto it = subgraphs_.find(g);
+  return it == subgraphs_.end() ? nullptr : it->second.get();
+}
+
+std::unordered_map<std::string, int> CompiledModel::BackendHistogram() const {
+  std::unordered_map<std::string, int> h;
+  for (const auto& s : main_->steps) h[s.backend]++;
+  return h;
+}
+
+Status CompiledModel::CompileInto(std::shared_ptr<const ir::Graph> graph, CompiledGraph* out) {
+  out->graph = graph;
+  const ir::Graph& g = *graph;
+  for (const auto& v : g.values)
+    if (v.constant) shared_bytes_ += v.constant->ByteSize();
+  const KernelRegistry& registry = KernelRegistry::Global();
+  out->steps.reserve(g.nodes.size());
+  for (size_t ni = 0; ni < g.nodes.size(); ++ni) {
+    const ir::Node& n = g.nodes[ni];
+    CompiledStep step;
+    step.node_index = static_cast<int>(ni);
+    step.inputs = n.inputs;
+    step.outputs = n.outputs;
+    NodeInfo& info = step.info;
+    info.name = n.name;
+    info.op_type = n.op_type;
+    info.domain = n.domain;
+    info.opset = n.opset;
+    info.attributes = &n.attrs;
+    for (int in : n.inputs) {
+      info.input_present.push_back(in >= 0);
+      info.input_types.push_back(in >= 0 ? g.values[in].dtype : DataType::kUndefined);
+      info.constant_inputs.push_back(in >= 0 && g.values[in].constant ? g.values[in].constant.get() : nullptr);
+    }
+    for (int o : n.outputs) {
+      info.output_present.push_back(o >= 0);
+      info.output_types.push_back(o >= 0 ? g.values[o].dtype : DataType::kUndefined);
+    }
+    // Compile subgraphs first so control-flow kernels can find them.
+    for (const auto& [name, attr] : n.attrs) {
+      if (attr.type != Attribute::Type::kGraph || !attr.g) continue;
+      auto sub = std::make_unique<CompiledGraph>();
+      PL_RETURN_IF_ERROR(CompileInto(attr.g, sub.get()).WithContext(info.Describe() + ", subgraph '" + name + "'"));
+      subgraphs_[attr.g.get()] = std::move(sub);
+    }
+    std::string reasons;
+    for (const std::string& backend : backends_) {
+      auto candidates = registry.Find(n.domain, n.op_type, n.opset, backend, DataType::kUndefined);
+      for (const auto& entry : candidates) {
+        const KernelDef& def = entry->def;
+        DataType dt = def.type_input() < 0 ? (info.output_types.empty() ? DataType::kUndefined : info.output_types[0])
+                                           : info.InputType(def.type_input());
+        if (!def.types().empty() && dt != DataType::kUndefined &&
+            std::find(def.types().begin(), def.types().end(), dt) == def.types().end()) {
+          reasons += std::string(" [") + backend + ": no " + DataTypeName(dt) + " kernel]";
+          continue;
+        }
+        auto kernel = entry->factory(info);
+        if (!kernel.ok()) {
+          if (kernel.status().code() == StatusCode::kUnimplemented) {
+            reasons += " [" + backend + ": " + kernel.status().message() + "]";
+            continue;
+          }
+          return kernel.status().WithContext(info.Describe());
+        }
+        step.kernel = std::shared_ptr<const Kernel>(std::move(kernel).value());
+        step.backend = backend;
+        step.type_input = def.type_input();
+        step.accepted_types = def.types();
+        break;
+      }
+      if (step.kernel) break;
+    }
+    if (!step.kernel) {
+      std::string dom = n.domain.empty() ? "ai.onnx" : n.domain;
+      std::string bl;
+      for (const auto& b : backends_) bl += (bl.empty() ? "" : ", ") + b;
+      DataType dt = info.InputType(0);
+      return Status::Unimplemented("no kernel for op '" + n.op_type + "' (domain '" + dom + "', opset " +
+                                   std::to_string(n.opset) + ", input dtype " + DataTypeName(dt) + ") at node '" +
+                                   n.name + "' on backends [" + bl + "]" + reasons);
+    }
+    shared_bytes_ += step.kernel->SharedBytes();
+    out->steps.push_back(std::move(step));
+  }
+  out->last_use.assign(g.values.size(), -1);
+  for (size_t si = 0; si < out->steps.size(); ++si)
+    for (int in : out->steps[si].inputs)
+      if (in >= 0) out->last_use[in] = static_cast<int>(si);
+  for (int o : g.outputs) out->last_use[o] = static_cast<int>(out->steps.size());
+  return Status::Ok();
+}
+
+}  // namespace pl

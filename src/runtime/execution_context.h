@@ -1,0 +1,68 @@
+// ExecutionContext: one predictor's private run state over a shared CompiledModel: input and
+// output tensors, the activation arena and its per-shape memory plans, per-node kernel state,
+// kernel workspace. Never shared between predictors, so it needs no locks.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "pl/predictor.h"
+#include "src/runtime/compiled_model.h"
+
+namespace pl {
+
+class ExecutionContext {
+ public:
+  explicit ExecutionContext(std::shared_ptr<const CompiledModel> model);
+  ~ExecutionContext();
+
+  Tensor* input(size_t i) { return &inputs_[i]; }
+  const Tensor& output(size_t i) const { return outputs_[i]; }
+  int intra_op_threads() const { return intra_op_threads_; }
+  void set_intra_op_threads(int n) { intra_op_threads_ = n < 1 ? 1 : n; }
+
+  // Validates the inputs against the model signature, then runs every step.
+  Status Run();
+  MemoryStats Memory() const;
+  void Shrink();
+  void EnableProfiling(bool on) { profiling_ = on; }
+  std::vector<Predictor::NodeTiming> LastProfile() const { return profile_; }
+
+  // Used by the kernel context (see execution_context.cc).
+  struct Frame;
+  Status RunSubgraph(const ir::Graph& graph, const std::vector<const Tensor*>& inputs,
+                     std::vector<Tensor>* outputs, Frame* parent);
+  StatusOr<void*> Workspace(size_t bytes);
+
+ private:
+  friend class StepContext;
+  struct ShapePlan {
+    std::vector<size_t> bytes;       // per value, largest size seen
+    std::vector<int64_t> offsets;    // per value, -1 = not in the arena
+    size_t arena_bytes = 0;
+    bool valid = false;
+  };
+  Status ValidateInputs(std::string* signature);
+  Status RunSteps(const CompiledGraph& cg, Frame* frame, ShapePlan* plan, bool* overflow);
+  void BuildPlan(const CompiledGraph& cg, ShapePlan* plan);
+  std::vector<std::unique_ptr<KernelState>>& StatesFor(const CompiledGraph* cg);
+
+  std::shared_ptr<const CompiledModel> model_;
+  std::vector<Tensor> inputs_;
+  std::vector<Tensor> outputs_;
+  std::unordered_map<const CompiledGraph*, std::vector<std::unique_ptr<KernelState>>> states_;
+  std::unordered_map<std::string, ShapePlan> plans_;
+  std::shared_ptr<void> arena_;
+  size_t arena_capacity_ = 0;
+  std::shared_ptr<void> workspace_;
+  size_t workspace_capacity_ = 0;
+  int intra_op_threads_ = 1;
+  bool profiling_ = false;
+  std::vector<Predictor::NodeTiming> profile_;
+  Status poisoned_;
+};
+
+}  // namespace pl
