@@ -101,7 +101,8 @@ struct Totals { int passed = 0, failed = 0, skipped = 0, unsupported = 0; };
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string root = "/usr/share/libonnx-testdata", skip_file, filter;
+  std::string root = "/usr/share/libonnx-testdata", filter;
+  std::vector<std::string> skip_files;
   std::vector<std::string> suites = {"node"};
   std::vector<std::string> backends;
   bool require_pass = false, verbose = false;
@@ -109,7 +110,7 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     auto val = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
     if (a == "--root") root = val();
-    else if (a == "--skip-list") skip_file = val();
+    else if (a == "--skip-list") skip_files.push_back(val());
     else if (a == "--filter") filter = val();
     else if (a == "--require-pass") require_pass = true;
     else if (a == "--verbose") verbose = true;
@@ -126,8 +127,9 @@ int main(int argc, char** argv) {
   }
   // skip list: "suite/test_name  reason..." (lines starting with # are comments)
   std::map<std::string, std::string> skips;
-  if (!skip_file.empty()) {
+  for (const auto& skip_file : skip_files) {
     std::ifstream f(skip_file);
+    if (!f) { std::cerr << "cannot read skip list " << skip_file << "\n"; return 2; }
     std::string line;
     while (std::getline(f, line)) {
       if (line.empty() || line[0] == '#') continue;
