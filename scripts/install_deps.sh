@@ -2,7 +2,7 @@
 # Installs every build/test dependency of paddle_like from Debian 12's packages.
 # Safe to re-run: apt-get skips what is already installed.
 set -euo pipefail
-PKGS=(build-essential cmake pkg-config ninja-build
+PKGS=(build-essential cmake pkg-config ninja-build ccache
       protobuf-compiler libprotobuf-dev libonnx-dev libonnx-testdata python3-onnx python3-numpy
       libdnnl-dev libomp-dev
       libgflags-dev libgoogle-glog-dev libgtest-dev libgmock-dev libbenchmark-dev

@@ -33,7 +33,6 @@ void Sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
         const int64_t j1 = std::min(N, j0 + kBlockN);
         for (int64_t k = k0; k < k1; ++k) {
           const float a = alpha * (trans_a ? A[k * lda + i] : A[i * lda + k]);
-          if (a == 0.f) continue;
           const float* b = B + k * ldb;
           for (int64_t j = j0; j < j1; ++j) c[j] += a * b[j];
         }
