@@ -47,7 +47,9 @@ Status Graph::Finalize() {
   std::vector<int> pending(n, 0);
   std::vector<std::vector<int>> users(n);
   for (size_t i = 0; i < n; ++i) {
-    for (int in : nodes[i].inputs) {
+    std::vector<int> deps = nodes[i].inputs;
+    deps.insert(deps.end(), nodes[i].implicit_inputs.begin(), nodes[i].implicit_inputs.end());
+    for (int in : deps) {
       if (in < 0) continue;
       const Value& v = values[in];
       if (v.producer >= 0) {
@@ -93,6 +95,8 @@ std::vector<std::vector<int>> Graph::Consumers() const {
   for (size_t i = 0; i < nodes.size(); ++i) {
     if (nodes[i].removed) continue;
     for (int in : nodes[i].inputs)
+      if (in >= 0) c[in].push_back(static_cast<int>(i));
+    for (int in : nodes[i].implicit_inputs)
       if (in >= 0) c[in].push_back(static_cast<int>(i));
   }
   return c;

@@ -31,6 +31,9 @@ struct Node {
   int opset = 0;
   std::vector<int> inputs;   // value ids, -1 for an omitted optional input
   std::vector<int> outputs;  // value ids, -1 for an omitted optional output
+  // Values of this graph that the node's subgraphs (If/Loop bodies, any depth) read by name:
+  // dependencies for ordering, liveness and dead-node removal, like inputs.
+  std::vector<int> implicit_inputs;
   AttributeMap attrs;
   bool removed = false;      // tombstone used by passes; Compact() drops these
 };

@@ -152,6 +152,10 @@ Status CompiledModel::CompileInto(std::shared_ptr<const ir::Graph> graph, Compil
   for (size_t si = 0; si < out->steps.size(); ++si)
     for (int in : out->steps[si].inputs)
       if (in >= 0) out->last_use[in] = static_cast<int>(si);
+  // Values a step's subgraphs read by name must live until that step has run.
+  for (size_t si = 0; si < out->steps.size(); ++si)
+    for (int in : g.nodes[out->steps[si].node_index].implicit_inputs)
+      if (in >= 0) out->last_use[in] = std::max(out->last_use[in], static_cast<int>(si));
   for (int o : g.outputs) out->last_use[o] = static_cast<int>(out->steps.size());
   return Status::Ok();
 }

@@ -1,5 +1,6 @@
 #include "util/test_util.h"
 
+#include "onnx/shape_inference/implementation.h"
 #include "src/onnx/tensor_proto.h"
 
 namespace pl::test {
@@ -65,7 +66,25 @@ std::string BuildModel(const std::vector<NodeSpec>& nodes, const std::vector<Ten
     for (const auto& o : n.outputs) np->add_output(o);
     for (const auto& a : n.attrs) *np->add_attribute() = a;
   }
-  for (const auto& o : outputs) g->add_output()->set_name(o);
+  // Graph outputs need a type (the ONNX checker insists): take it from shape inference,
+  // float32 where inference cannot tell (custom ops).
+  onnx::ModelProto inferred = m;
+  try {
+    onnx::shape_inference::InferShapes(inferred);
+  } catch (const std::exception&) {
+  }
+  for (const auto& o : outputs) {
+    auto* out = g->add_output();
+    out->set_name(o);
+    out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+    for (const auto& vi : inferred.graph().value_info())
+      if (vi.name() == o && vi.type().has_tensor_type() && vi.type().tensor_type().elem_type() != 0)
+        out->mutable_type()->mutable_tensor_type()->set_elem_type(vi.type().tensor_type().elem_type());
+    for (const auto& in : inferred.graph().input())
+      if (in.name() == o) *out->mutable_type() = in.type();
+    for (const auto& init : inferred.graph().initializer())
+      if (init.name() == o) out->mutable_type()->mutable_tensor_type()->set_elem_type(init.data_type());
+  }
   return m.SerializeAsString();
 }
 

@@ -23,6 +23,11 @@ Status RemoveIdentityNodes(Graph* g) {
     if (!is_identity || n.inputs.empty() || n.inputs[0] < 0 || n.outputs.empty() || n.outputs[0] < 0) continue;
     int in = n.inputs[0], out = n.outputs[0];
     if (g->values[out].is_graph_output) continue;
+    // Subgraphs read `out` by name: rewiring cannot reach them, so the node stays.
+    bool read_by_subgraph = false;
+    for (int c : consumers[out])
+      for (int x : g->nodes[c].implicit_inputs) read_by_subgraph |= x == out;
+    if (read_by_subgraph) continue;
     for (int c : consumers[out])
       for (int& x : g->nodes[c].inputs)
         if (x == out) x = in;

@@ -1,0 +1,92 @@
+// A user registers a kernel for an op the SDK does not have, from their own code, through
+// include/pl/ only.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "pl/pl.h"
+#include "util/test_util.h"
+
+namespace {
+
+// com.example::ScaledSwish(x) = x * sigmoid(beta * x), beta an attribute.
+class ScaledSwish : public pl::Kernel {
+ public:
+  pl::Status Init(const pl::NodeInfo& node) override {
+    beta_ = node.Attr<float>("beta", 1.f);
+    if (!(beta_ > 0)) return pl::Status::ModelError(node.Describe() + ": beta must be positive");
+    return pl::Status::Ok();
+  }
+  pl::Status Compute(pl::KernelContext& ctx) const override {
+    const pl::Tensor* x = ctx.Input(0);
+    PL_ASSIGN_OR_RETURN(pl::Tensor * y, ctx.Output(0, x->shape(), pl::DataType::kFloat32));
+    for (int64_t i = 0; i < x->NumElements(); ++i) {
+      float v = x->Data<float>()[i];
+      y->MutableData<float>()[i] = v / (1.f + std::exp(-beta_ * v));
+    }
+    return pl::Status::Ok();
+  }
+
+ private:
+  float beta_ = 1.f;
+};
+
+TEST(CustomOp, RegisteredFromUserCode) {
+  ASSERT_TRUE(pl::RegisterKernel<ScaledSwish>(
+                  pl::KernelDef("ScaledSwish").Domain("com.example").Opset(1).Types<float>())
+                  .ok());
+  pl::Tensor x = pl::test::T_<float>({3}, {0, 0, 0});
+  x.set_name("x");
+  pl::test::NodeSpec n{"ScaledSwish", "com.example", {"x"}, {"y"}, {pl::test::AttrFloat("beta", 2.f)}};
+  pl::Config c;
+  c.SetModelBuffer(pl::test::BuildModel({n}, {x}, {}, {"y"}, 13, {{"com.example", 1}}));
+  auto p = pl::CreatePredictor(c);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  std::vector<pl::Tensor> out;
+  ASSERT_TRUE((*p)->Run({pl::test::T_<float>({3}, {-1.f, 0.f, 2.f})}, &out).ok());
+  const float* y = out[0].Data<float>();
+  EXPECT_NEAR(y[0], -1.f / (1.f + std::exp(2.f)), 1e-6);
+  EXPECT_NEAR(y[1], 0.f, 1e-6);
+  EXPECT_NEAR(y[2], 2.f / (1.f + std::exp(-4.f)), 1e-6);
+
+  // Attribute validation in Init surfaces as a model error naming the node.
+  pl::test::NodeSpec bad{"ScaledSwish", "com.example", {"x"}, {"y"}, {pl::test::AttrFloat("beta", -1.f)}};
+  c.SetModelBuffer(pl::test::BuildModel({bad}, {x}, {}, {"y"}, 13, {{"com.example", 1}}));
+  auto q = pl::CreatePredictor(c);
+  ASSERT_FALSE(q.ok());
+  EXPECT_NE(q.status().message().find("beta must be positive"), std::string::npos);
+}
+
+TEST(CustomOp, UserKernelOverridesBuiltin) {
+  // A user's Relu on cpu_ref wins over the built-in one.
+  class LeakyAsRelu : public pl::Kernel {
+   public:
+    pl::Status Compute(pl::KernelContext& ctx) const override {
+      const pl::Tensor* x = ctx.Input(0);
+      PL_ASSIGN_OR_RETURN(pl::Tensor * y, ctx.Output(0, x->shape()));
+      for (int64_t i = 0; i < x->NumElements(); ++i) {
+        float v = x->Data<float>()[i];
+        y->MutableData<float>()[i] = v > 0 ? v : 0.5f * v;
+      }
+      return pl::Status::Ok();
+    }
+  };
+  ASSERT_TRUE(pl::KernelRegistry::Global()
+                  .Register(pl::KernelDef("Relu").Domain("").Opset(1).Types<float>().Backend("my_backend"),
+                            pl::MakeKernelFactory<LeakyAsRelu>())
+                  .ok());
+  auto run = [](std::vector<std::string> backends) {
+    std::vector<pl::Tensor> out;
+    auto r = pl::test::RunOp("Relu", {pl::test::T_<float>({2}, {-2.f, 3.f})}, {}, 1, 13, {}, backends);
+    return r.ok() ? pl::test::ToVec<float>((*r)[0]) : std::vector<float>{};
+  };
+  EXPECT_EQ(run({"my_backend"}), (std::vector<float>{-1.f, 3.f}));
+  EXPECT_EQ(run({"cpu_ref"}), (std::vector<float>{0.f, 3.f}));
+}
+
+TEST(CustomOp, RegistrationValidatesDefs) {
+  EXPECT_FALSE(pl::RegisterKernel<ScaledSwish>(pl::KernelDef("")).ok());
+  EXPECT_FALSE(pl::RegisterKernel<ScaledSwish>(pl::KernelDef("X").Opset(5, 2)).ok());
+}
+
+}  // namespace
