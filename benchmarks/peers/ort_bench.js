@@ -122,8 +122,13 @@ async function main() {
   let all = [], wallS = 0;
   if (o.seconds > 0) {
     const workers = [];
+    const exited = [];
     for (let t = 0; t < o.threads; ++t) {
-      workers.push(new Worker(__filename, { workerData: { ...o } }));
+      const w = new Worker(__filename, { workerData: { ...o } });
+      // Listen for 'exit' from the start: a worker that exits before a late listener is attached
+      // would leave main awaiting forever, and node then quits silently with nothing printed.
+      exited.push(new Promise((r) => w.once('exit', r)));
+      workers.push(w);
     }
     const errors = [];
     const msgs = workers.map((w) => {
@@ -139,7 +144,7 @@ async function main() {
     workers.forEach((w) => w.postMessage({ start }));
     const results = await Promise.all(msgs.map((next) => next()));
     if (errors.length || results.some((m) => m.error)) throw errors[0] || results.find((m) => m.error).error;
-    await Promise.all(workers.map((w) => new Promise((r) => w.once('exit', r))));
+    await Promise.all(exited);
     const t0 = Math.min(...results.map((r) => r.start));
     const t1 = Math.max(...results.map((r) => r.end));
     wallS = (t1 - t0) / 1000;
@@ -178,7 +183,16 @@ async function main() {
 }
 
 if (isMainThread) {
-  main().catch((e) => {
+  let finished = false;
+  process.on('exit', (code) => {
+    // A promise nobody resolves empties node's event loop and it exits 0 having printed nothing.
+    if (!finished && code === 0) {
+      console.error('ort_bench: error: exited before finishing');
+      process.exitCode = 1;
+    }
+  });
+  main().then(() => { finished = true; }, (e) => {
+    finished = true;
     console.error(`ort_bench: error: ${e && e.message || e}`);
     process.exit(1);
   });

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <ostream>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -45,6 +46,8 @@ constexpr Case kCases[] = {
     {"ch_ppocr_mobile_v2.0_cls_infer", "1x3x48x192", "page"},
 };
 
+void PrintTo(const Case& c, std::ostream* os) { *os << c.model << " " << c.shape << " " << c.input; }
+
 constexpr double kAbsTol = 1e-4, kRelTol = 1e-3;
 
 std::string ModelsDir() {
@@ -65,6 +68,7 @@ std::string CaseDir(const Case& c) {
 
 // Backend variants: the SDK's default priority list, and the reference kernels alone.
 enum class Backends { kDefault, kRefOnly };
+void PrintTo(Backends b, std::ostream* os) { *os << (b == Backends::kDefault ? "default backends" : "cpu_ref only"); }
 
 // One compiled predictor per (model, backends), shared by the cases of that model: compiling det on
 // cpu_ref costs seconds, and dims are dynamic so one predictor serves every shape.

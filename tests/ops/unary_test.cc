@@ -24,6 +24,7 @@ void ExpectFloats(const Tensor& t, const std::vector<float>& want, float tol = 1
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) {
     if (std::isnan(want[i])) EXPECT_TRUE(std::isnan(got[i])) << i;
+    else if (std::isinf(want[i])) EXPECT_EQ(got[i], want[i]) << i;
     else EXPECT_NEAR(got[i], want[i], tol * std::max(1.f, std::fabs(want[i]))) << "element " << i;
   }
 }

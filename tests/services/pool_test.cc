@@ -307,6 +307,7 @@ TEST(PredictorPool, DynamicBatchingConcatenatesAndSplits) {
   PoolOptions o;
   o.batching.max_batch = 8;
   o.batching.max_queue_delay = 200ms;
+  o.queue_capacity = 16;
   PredictorPool pool(ConfigFor(model), 1, Quiet(o));
   ASSERT_TRUE(pool.batching_enabled());
   auto lease = pool.Acquire(10ms);  // requests pile up, then run as one batch

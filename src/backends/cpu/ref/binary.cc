@@ -239,7 +239,12 @@ class PReluKernel : public Kernel {
     if (x->dtype() != slope->dtype())
       return Status::InvalidArgument(node.Describe() + ": slope dtype " + DataTypeName(slope->dtype()) +
                                      " differs from X " + DataTypeName(x->dtype()));
-    PL_ASSIGN_OR_RETURN(Shape out_shape, BroadcastShapes(x->shape(), slope->shape(), node));
+    Shape slope_shape = slope->shape();
+    // Before opset 7 a 1-D slope of length C is per channel (dim 1), as old PyTorch exports use it.
+    if (node.opset < 7 && slope_shape.size() == 1 && x->rank() >= 2 && slope_shape[0] == x->dim(1) &&
+        slope_shape[0] != 1)
+      slope_shape.resize(static_cast<size_t>(x->rank() - 1), 1);
+    PL_ASSIGN_OR_RETURN(Shape out_shape, BroadcastShapes(x->shape(), slope_shape, node));
     if (out_shape != x->shape())
       return Status::InvalidArgument(node.Describe() + ": slope shape " + ShapeToString(slope->shape()) +
                                      " does not broadcast to X shape " + ShapeToString(x->shape()));
@@ -250,7 +255,7 @@ class PReluKernel : public Kernel {
       const T* px = x->Data<T>();
       const T* ps = slope->Data<T>();
       T* out = y->MutableData<T>();
-      ForEachBroadcast2(x->shape(), slope->shape(), out_shape, [&](int64_t ix, int64_t is, int64_t i) {
+      ForEachBroadcast2(x->shape(), slope_shape, out_shape, [&](int64_t ix, int64_t is, int64_t i) {
         const C v = static_cast<C>(px[ix]);
         if constexpr (std::is_unsigned_v<T>) out[i] = px[ix];
         else out[i] = v < C(0) ? static_cast<T>(static_cast<C>(ps[is]) * v) : px[ix];

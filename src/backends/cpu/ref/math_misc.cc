@@ -1,7 +1,7 @@
 // CumSum (11+; axis input, exclusive, reverse), TopK (1+; k attribute before opset 10, input
 // after; largest/sorted from 11; ties keep the lower index first; NaN counts as the largest),
 // Einsum (12+; any equation: implicit or explicit output, repeated labels (diagonals), ellipsis
-// with broadcasting; evaluated by plain index iteration). Every numeric dtype.
+// with broadcasting; evaluated by plain index iteration). Every numeric dtype. Det (11+; float types).
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -363,6 +363,48 @@ class EinsumKernel : public Kernel {
   std::string equation_;
 };
 
+// Det (11+): determinant of each trailing [M, M] matrix, by LU with partial pivoting in double.
+class DetKernel : public Kernel {
+ public:
+  Status Compute(KernelContext& ctx) const override {
+    const NodeInfo& node = ctx.node();
+    const Tensor* x = ctx.Input(0);
+    if (!x) return MissingInput(node, 0);
+    if (x->rank() < 2 || x->dim(static_cast<int>(x->rank() - 1)) != x->dim(static_cast<int>(x->rank() - 2)))
+      return Status::InvalidArgument(node.Describe() + ": input must be [*, M, M], got " + ShapeToString(x->shape()));
+    const int64_t m = x->shape().back();
+    const Shape out_shape(x->shape().begin(), x->shape().end() - 2);
+    PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, out_shape, x->dtype()));
+    return Dispatch(FloatTypes{}, x->dtype(), node, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const T* in = x->Data<T>();
+      T* out = y->MutableData<T>();
+      std::vector<double> a(static_cast<size_t>(m * m));
+      for (int64_t b = 0; b < ShapeNumElements(out_shape); ++b) {
+        for (int64_t i = 0; i < m * m; ++i) a[i] = static_cast<double>(static_cast<CType<T>>(in[b * m * m + i]));
+        double det = 1;
+        for (int64_t c = 0; c < m && det != 0; ++c) {
+          int64_t p = c;
+          for (int64_t r = c + 1; r < m; ++r)
+            if (std::fabs(a[r * m + c]) > std::fabs(a[p * m + c])) p = r;
+          if (a[p * m + c] == 0) { det = 0; break; }
+          if (p != c) {
+            for (int64_t k = 0; k < m; ++k) std::swap(a[p * m + k], a[c * m + k]);
+            det = -det;
+          }
+          det *= a[c * m + c];
+          for (int64_t r = c + 1; r < m; ++r) {
+            const double f = a[r * m + c] / a[c * m + c];
+            for (int64_t k = c; k < m; ++k) a[r * m + k] -= f * a[c * m + k];
+          }
+        }
+        out[b] = static_cast<T>(static_cast<CType<T>>(det));
+      }
+      return Status::Ok();
+    });
+  }
+};
+
 }  // namespace
 
 void RegisterMathMisc(KernelRegistry& r) {
@@ -370,6 +412,7 @@ void RegisterMathMisc(KernelRegistry& r) {
   Add<CumSumKernel>(r, RefDef("CumSum").Opset(11).Types(numeric));
   Add<TopKKernel>(r, RefDef("TopK").Opset(1).Types(numeric));
   Add<EinsumKernel>(r, RefDef("Einsum").Opset(12).Types(numeric));
+  Add<DetKernel>(r, RefDef("Det").Opset(11).Types(DataTypes(FloatTypes{})));
 }
 
 }  // namespace pl::cpu_ref

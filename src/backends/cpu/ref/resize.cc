@@ -359,46 +359,68 @@ class ResizeKernel final : public Kernel {
     return p;
   }
 
-  // Nearest: every output element copies one input element (or the extrapolation value).
+  // Nearest: every output element copies one input element (or the extrapolation value). Work
+  // is split by planes (all dims but the last two); inside a plane an output row that reads the
+  // same input row as the one above it (every other row of a 2x upsample) is a memcpy.
   Status Gather(KernelContext& ctx, const ResizeState& st, const Tensor& x, Tensor* y) const {
     const int64_t rank = x.rank();
     const Shape& in = st.in_shape;
     const Shape& out = st.out_shape;
     std::vector<int64_t> in_strides(rank, 1);
     for (int64_t d = rank - 2; d >= 0; --d) in_strides[d] = in_strides[d + 1] * in[d + 1];
-    const AxisPlan& last = st.axes[rank - 1];
-    const int64_t out_w = out[rank - 1];
-    const int64_t rows = y->NumElements() / out_w;
+    static const AxisPlan kUnit = [] {
+      AxisPlan p;
+      p.in = p.out = 1;
+      p.idx = {0};
+      p.w = {1.f};
+      p.extrap = {0};
+      return p;
+    }();
+    const AxisPlan& col = st.axes[rank - 1];
+    const AxisPlan& row = rank >= 2 ? st.axes[rank - 2] : kUnit;
+    const int64_t out_w = col.out, out_h = row.out;
+    const int64_t in_row_stride = rank >= 2 ? in_strides[rank - 2] : 0;
+    const int64_t planes = y->NumElements() / (out_w * out_h);
+    bool col_extrap = false;
+    for (uint8_t e : col.extrap) col_extrap |= e != 0;
     const T* src = x.Data<T>();
     T* dst = y->MutableData<T>();
     const T fill = FromAcc<T>(extrapolation_);
-    const bool last_identity = last.identity;
-    auto row = [&](int64_t r) {
-      // Decompose the output row into outer indices; any extrapolated axis fills the row.
-      int64_t off = 0, rem = r;
+    auto plane = [&](int64_t p) {
+      int64_t off = 0, rem = p;
       bool outside = false;
-      for (int64_t d = rank - 2; d >= 0; --d) {
+      for (int64_t d = rank - 3; d >= 0; --d) {
         const int64_t o = rem % out[d];
         rem /= out[d];
-        const AxisPlan& a = st.axes[d];
-        if (a.extrap[o]) outside = true;
-        off += a.idx[o] * in_strides[d];
+        outside |= st.axes[d].extrap[o] != 0;
+        off += st.axes[d].idx[o] * in_strides[d];
       }
-      T* drow = dst + r * out_w;
+      T* dplane = dst + p * out_h * out_w;
       if (outside) {
-        std::fill(drow, drow + out_w, fill);
+        std::fill(dplane, dplane + out_h * out_w, fill);
         return;
       }
-      const T* srow = src + off;
-      if (last_identity) {
-        std::memcpy(drow, srow, out_w * sizeof(T));
-        return;
+      for (int64_t r = 0; r < out_h; ++r) {
+        T* drow = dplane + r * out_w;
+        if (row.extrap[r]) {
+          std::fill(drow, drow + out_w, fill);
+          continue;
+        }
+        if (r > 0 && !row.extrap[r - 1] && row.idx[r] == row.idx[r - 1]) {
+          std::memcpy(drow, drow - out_w, out_w * sizeof(T));
+          continue;
+        }
+        const T* srow = src + off + row.idx[r] * in_row_stride;
+        const int64_t* idx = col.idx.data();
+        if (col.identity) std::memcpy(drow, srow, out_w * sizeof(T));
+        else if (!col_extrap) for (int64_t o = 0; o < out_w; ++o) drow[o] = srow[idx[o]];
+        else for (int64_t o = 0; o < out_w; ++o) drow[o] = col.extrap[o] ? fill : srow[idx[o]];
       }
-      for (int64_t o = 0; o < out_w; ++o) drow[o] = last.extrap[o] ? fill : srow[last.idx[o]];
     };
     const int threads = ctx.intra_op_threads();
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && rows * out_w > (1 << 15))
-    for (int64_t r = 0; r < rows; ++r) row(r);
+    const bool par = threads > 1 && planes > 1 && y->NumElements() > (1 << 15);
+#pragma omp parallel for schedule(static) num_threads(threads) if (par)
+    for (int64_t p = 0; p < planes; ++p) plane(p);
     return Status::Ok();
   }
 

@@ -1,6 +1,6 @@
 // Elementwise unary ops (opsets from each op's introduction to 20); float32/float64/float16, plus
-// the integer types ONNX allows: Relu Neg Sign Abs (ints), IsNaN IsInf (bool out). Ops: Relu
-// Sigmoid HardSigmoid Sqrt LeakyRelu Elu Selu Celu ThresholdedRelu HardSwish Softplus Softsign Mish
+// the integer types ONNX allows: Relu Neg Sign Abs Shrink (ints), IsNaN IsInf (bool out). Ops: Relu
+// Sigmoid HardSigmoid Sqrt LeakyRelu Elu Selu Celu ThresholdedRelu Shrink HardSwish Softplus Softsign Mish
 // Gelu Tanh Erf Exp Log Neg Abs Reciprocal Floor Ceil Round Sign Sin Cos Tan Asin Acos Atan Sinh
 // Cosh Asinh Acosh Atanh IsNaN IsInf. (PRelu is in binary.cc: it broadcasts a second input.)
 #include <cmath>
@@ -180,6 +180,22 @@ struct GeluF {
   }
 };
 
+// Shrink: x + bias below -lambd, x - bias above lambd, 0 between (computed in double for ints).
+struct ShrinkF {
+  float lambd = 0.5f, bias = 0.f;
+  Status Init(const NodeInfo& n) {
+    lambd = n.Attr<float>("lambd", 0.5f);
+    bias = n.Attr<float>("bias", 0.f);
+    return Status::Ok();
+  }
+  template <typename C> C operator()(C v) const {
+    const double x = static_cast<double>(v);
+    if (x < -lambd) return static_cast<C>(x + bias);
+    if (x > lambd) return static_cast<C>(x - bias);
+    return C(0);
+  }
+};
+
 // IsNaN / IsInf: float input, bool output.
 class IsNaNKernel : public Kernel {
  public:
@@ -242,6 +258,7 @@ void RegisterUnary(KernelRegistry& r) {
   AddUnary<SeluF, FloatTypes>(r, "Selu", 1);
   AddUnary<CeluF, FloatTypes>(r, "Celu", 12);
   AddUnary<ThresholdedReluF, FloatTypes>(r, "ThresholdedRelu", 1);
+  AddUnary<ShrinkF, NumericTypes>(r, "Shrink", 9);
   AddUnary<HardSwishF, FloatTypes>(r, "HardSwish", 14);
   AddUnary<SoftplusF, FloatTypes>(r, "Softplus", 1);
   AddUnary<SoftsignF, FloatTypes>(r, "Softsign", 1);

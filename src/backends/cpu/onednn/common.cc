@@ -1,0 +1,68 @@
+#include "src/backends/cpu/onednn/common.h"
+
+#include <cstdlib>
+
+namespace pl::onednn {
+
+const dnnl::engine& Engine() {
+  static const dnnl::engine* engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);  // never destroyed:
+  return *engine;  // kernels may outlive static destruction order
+}
+
+memory::format_tag PlainTag(int rank) {
+  using T = memory::format_tag;
+  switch (rank) {
+    case 0:
+    case 1: return T::a;
+    case 2: return T::ab;
+    case 3: return T::abc;
+    case 4: return T::abcd;
+    case 5: return T::abcde;
+    case 6: return T::abcdef;
+    default: return T::undef;
+  }
+}
+
+Md PlainMd(const Shape& s) {
+  if (s.empty()) return Md({1}, memory::data_type::f32, memory::format_tag::a);
+  return Md(ToDims(s), memory::data_type::f32, PlainTag(static_cast<int>(s.size())));
+}
+
+bool IsPlain(const Md& md) {
+  const auto& d = md.data;
+  if (d.format_kind != dnnl_blocked || d.format_desc.blocking.inner_nblks != 0) return false;
+  int64_t stride = 1;
+  for (int i = d.ndims - 1; i >= 0; --i) {
+    if (d.dims[i] != 1 && d.format_desc.blocking.strides[i] != stride) return false;
+    if (d.padded_dims[i] != d.dims[i] || d.padded_offsets[i] != 0) return false;
+    stride *= d.dims[i];
+  }
+  return d.offset0 == 0;
+}
+
+std::string MdToString(const Md& md) {
+  const auto& d = md.data;
+  std::string s = "[";
+  for (int i = 0; i < d.ndims; ++i) s += (i ? "," : "") + std::to_string(d.dims[i]);
+  s += "]";
+  if (d.format_kind == dnnl_format_kind_any) return s + " any";
+  if (d.format_kind != dnnl_blocked) return s + " opaque";
+  // Dims ordered by decreasing stride name the outer layout (abcd, acdb, ...).
+  std::vector<int> order(d.ndims);
+  for (int i = 0; i < d.ndims; ++i) order[i] = i;
+  for (int i = 0; i < d.ndims; ++i)
+    for (int j = i + 1; j < d.ndims; ++j)
+      if (d.format_desc.blocking.strides[order[j]] > d.format_desc.blocking.strides[order[i]]) std::swap(order[i], order[j]);
+  s += " ";
+  for (int i : order) s += static_cast<char>('a' + i);
+  for (int i = 0; i < d.format_desc.blocking.inner_nblks; ++i)
+    s += std::to_string(d.format_desc.blocking.inner_blks[i]) + static_cast<char>('a' + d.format_desc.blocking.inner_idxs[i]);
+  return s;
+}
+
+bool Verbose() {
+  static const bool on = std::getenv("PL_ONEDNN_VERBOSE") != nullptr;
+  return on;
+}
+
+}  // namespace pl::onednn

@@ -1,0 +1,53 @@
+// Shared helpers of the oneDNN backend: the process-wide CPU engine, dims/descriptor helpers and
+// the bridge from oneDNN's exceptions to Status (no exception leaves this backend).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "pl/kernel.h"
+#include "pl/status.h"
+#include "pl/tensor.h"
+
+namespace pl::onednn {
+
+// Domain of the nodes our passes create: ops with fused post-ops and whole regions.
+inline constexpr const char* kDomain = "pl.onednn";
+
+using dnnl::memory;
+using Dims = memory::dims;
+using Md = memory::desc;
+
+// One CPU engine for the process: oneDNN engines are immutable and thread-safe once created.
+const dnnl::engine& Engine();
+
+inline Dims ToDims(const Shape& s) { return Dims(s.begin(), s.end()); }
+// Plain row-major f32 descriptor (abcd...) of a shape; rank 0 is treated as [1].
+Md PlainMd(const Shape& s);
+// Format tag of the plain layout of a rank (a, ab, abc, ...).
+memory::format_tag PlainTag(int rank);
+bool IsPlain(const Md& md);
+// md's layout with other dims (same rank and blocking), e.g. nhwc of another spatial size.
+// Falls back to `any` where it cannot be expressed.
+std::string MdToString(const Md& md);
+
+// Runs f (which may throw dnnl::error) and maps exceptions to a Status naming `what`.
+template <typename F>
+Status Guard(const std::string& what, F&& f) {
+  try {
+    f();
+    return Status::Ok();
+  } catch (const dnnl::error& e) {
+    return Status::Unimplemented(what + ": oneDNN: " + e.what() + " (status " + std::to_string(e.status) + ")");
+  } catch (const std::exception& e) {
+    return Status::Internal(what + ": " + e.what());
+  }
+}
+
+// True when PL_ONEDNN_VERBOSE is set (plans and layout decisions are logged to stderr).
+bool Verbose();
+
+}  // namespace pl::onednn

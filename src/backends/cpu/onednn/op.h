@@ -1,0 +1,156 @@
+// The oneDNN backend's unit of work: an Op is one (possibly fused) ONNX node prepared at compile
+// time (attributes validated, weights reordered once, shared by every clone), which plans itself
+// per input-shape signature into oneDNN primitives through a PlanBuilder. Every oneDNN kernel,
+// standalone or a whole fused region, runs Ops through the same Region machinery (region.h), so
+// layouts may stay blocked between the Ops of a region.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "src/backends/cpu/onednn/common.h"
+
+namespace pl::onednn {
+
+// One post-op attached to a node by the fusion passes (attributes "post_ops", "post_alpha",
+// "post_beta"; binary operands are extra node inputs, in order, after the op's own inputs).
+struct PostOp {
+  enum class Kind { kEltwise, kBinary };
+  Kind kind = Kind::kEltwise;
+  dnnl::algorithm alg = dnnl::algorithm::undef;
+  float alpha = 0.f, beta = 0.f;
+  int input = -1;  // node input index of a binary operand
+};
+
+// What an Op sees of the region while it plans one input-shape signature. Memory objects it
+// returns get their data handles from the region at run time (workspace, inputs, outputs).
+class PlanBuilder {
+ public:
+  virtual ~PlanBuilder() = default;
+  virtual int NumInputs() const = 0;
+  virtual bool HasInput(int i) const = 0;
+  virtual const Shape& InShape(int i) const = 0;
+  // Layout the producer left input i in (plain for region inputs and constants).
+  virtual Md InMd(int i) const = 0;
+  // Non-null when input i is a constant.
+  virtual const Tensor* InConst(int i) const = 0;
+  // Input i in layout `want` (a reorder is inserted when the producer's layout differs).
+  virtual StatusOr<memory> In(int i, const Md& want) = 0;
+  // Input i in the producer's layout.
+  StatusOr<memory> In(int i) { return In(i, InMd(i)); }
+  // True when output i is only read outside the region (a plain layout saves a reorder).
+  virtual bool PreferPlainOutput(int i) const = 0;
+  virtual bool OutputRequested(int i) const = 0;
+  // Declares output i (shape and layout); returns its memory.
+  virtual StatusOr<memory> Out(int i, const Shape& shape, const Md& md) = 0;
+  // Scratch memory live only during this op's steps.
+  virtual memory Temp(const Md& md) = 0;
+  // The same bytes as `m` seen with another (plain, same-size) descriptor: a reshape.
+  virtual memory View(const memory& m, const Md& md) = 0;
+  // Memory at a fixed address that outlives the plan (prepared weights, constants).
+  virtual memory Fixed(const Md& md, const void* data) = 0;
+  // Appends a primitive; `args` may name the memories returned above.
+  virtual void Step(dnnl::primitive prim, std::unordered_map<int, memory> args, const Md& scratchpad) = 0;
+  // Appends plain code (for what no primitive does); `mems` are the memories it reads/writes.
+  virtual void Custom(std::function<void()> fn, std::vector<memory> mems) = 0;
+  virtual int threads() const = 0;
+  virtual const std::string& name() const = 0;  // "Conv node 'x'" for errors
+};
+
+class Op {
+ public:
+  virtual ~Op() = default;
+  virtual Status Plan(PlanBuilder& b) const = 0;
+  // Bytes of prepared (reordered) weights this op holds.
+  virtual size_t SharedBytes() const { return 0; }
+  const std::vector<PostOp>& post_ops() const { return post_ops_; }
+  const std::string& describe() const { return describe_; }
+
+ protected:
+  // Reads the fused post-ops and the ONNX opset of the node (fused nodes keep it in "onnx_opset").
+  Status InitCommon(const NodeInfo& node, int own_inputs);
+  // Where a binary post-op's operand comes from: node input `input`, in layout `md`, passed as `arg`.
+  struct Binding {
+    int arg, input;
+    Md md;
+  };
+  // Builds primitive attributes (user scratchpad + this op's post-ops) for an output of shape
+  // `dst` in layout `dst_md`; `binds` receives the binary operands to pass.
+  StatusOr<dnnl::primitive_attr> PostOpAttr(const PlanBuilder& b, const std::vector<PostOp>& ops, const Shape& dst,
+                                            const Md& dst_md, std::vector<Binding>* binds) const;
+  // Runs the post-ops as separate primitives on `dst` (in place), for when a primitive does not
+  // take them as attributes.
+  Status PostOpsSeparately(PlanBuilder& b, const std::vector<PostOp>& ops, const Shape& dst_shape, memory dst) const;
+  Status PostOpsSeparately(PlanBuilder& b, const Shape& dst_shape, memory dst) const {
+    return PostOpsSeparately(b, post_ops_, dst_shape, dst);
+  }
+  // Tries a primitive descriptor with post-ops; if oneDNN refuses, builds it without them and
+  // appends them as separate steps. `make(attr)` returns the pd (may throw).
+  template <typename PD, typename F>
+  StatusOr<PD> MakeWithPostOps(PlanBuilder& b, const std::vector<PostOp>& ops, const Shape& dst, const Md& dst_md,
+                               F&& make, std::unordered_map<int, memory>* args, bool* separate) const;
+  template <typename PD, typename F>
+  StatusOr<PD> MakeWithPostOps(PlanBuilder& b, const Shape& dst, const Md& dst_md, F&& make,
+                               std::unordered_map<int, memory>* args, bool* separate) const {
+    return MakeWithPostOps<PD>(b, post_ops_, dst, dst_md, std::forward<F>(make), args, separate);
+  }
+
+  int opset_ = 0;
+  std::string describe_;
+  std::vector<PostOp> post_ops_;
+};
+
+// Creates the Op for a node (standard ONNX op, or one fused by our passes). Unimplemented when
+// this backend cannot run it; other errors are model errors.
+StatusOr<std::unique_ptr<Op>> CreateOp(const NodeInfo& node);
+// Ops (by ONNX op type) that CreateOp knows.
+bool IsKnownOpType(const std::string& op_type);
+
+// ----- template implementation -----
+dnnl::primitive_attr ScratchpadAttr();
+inline bool IsRefImpl(const char* impl) { return std::string(impl).rfind("ref", 0) == 0; }
+
+template <typename PD, typename F>
+StatusOr<PD> Op::MakeWithPostOps(PlanBuilder& b, const std::vector<PostOp>& ops, const Shape& dst, const Md& dst_md,
+                                 F&& make, std::unordered_map<int, memory>* args, bool* separate) const {
+  *separate = false;
+  if (!ops.empty()) {
+    std::vector<Binding> binds;
+    auto attr = PostOpAttr(b, ops, dst, dst_md, &binds);
+    if (attr.ok()) {
+      bool made = false;
+      PD pd;
+      try {
+        pd = make(*attr);
+        made = true;
+      } catch (const dnnl::error&) {
+      }
+      // A reference implementation with fused post-ops loses to a jit one followed by
+      // separate post-op primitives.
+      if (made && IsRefImpl(pd.impl_info_str())) {
+        try {
+          PD plain = make(ScratchpadAttr());
+          if (!IsRefImpl(plain.impl_info_str())) made = false;
+        } catch (const dnnl::error&) {
+        }
+      }
+      if (made) {
+        for (const Binding& bd : binds) {
+          PL_ASSIGN_OR_RETURN(memory m, b.In(bd.input, bd.md));
+          (*args)[bd.arg] = m;
+        }
+        return pd;
+      }
+    }
+    *separate = true;
+  }
+  try {
+    return PD(make(ScratchpadAttr()));
+  } catch (const dnnl::error& e) {
+    return Status::Unimplemented(describe_ + ": oneDNN cannot create the primitive: " + e.what());
+  }
+}
+
+}  // namespace pl::onednn

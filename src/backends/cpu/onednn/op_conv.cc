@@ -1,0 +1,305 @@
+// oneDNN Conv (opset 1+) and ConvTranspose (opset 1+), float32, 1-3 spatial dims, grouped,
+// depthwise, dilated, strided, padded (explicit or auto_pad), optional bias, fused post-ops.
+// Weights must be constant: they are reordered once, at compile time, into the layout the
+// primitive prefers, and shared by every clone.
+#include <cstdlib>
+#include <cstring>
+
+#include "src/backends/cpu/onednn/op.h"
+
+namespace pl::onednn {
+namespace {
+
+using dnnl::algorithm;
+using dnnl::prop_kind;
+
+// Activation layout forced for experiments (PL_ONEDNN_CONV_LAYOUT=nhwc|blocked); default: oneDNN picks.
+Md ActivationMd(const Dims& dims, bool is_src) {
+  static const char* env = std::getenv("PL_ONEDNN_CONV_LAYOUT");
+  using T = memory::format_tag;
+  if (env && dims.size() == 4 && (!is_src || dims[1] >= 8)) {
+    if (std::strcmp(env, "nhwc") == 0) return Md(dims, memory::data_type::f32, T::acdb);
+    if (std::strcmp(env, "blocked") == 0) return Md(dims, memory::data_type::f32, T::aBcd16b);
+  }
+  return Md(dims, memory::data_type::f32, T::any);
+}
+
+// Geometry of one convolution for one input shape.
+struct Geometry {
+  Dims src, dst, strides, dilates, pad_l, pad_r;  // dilates in oneDNN's convention (d - 1)
+};
+
+class ConvBase : public Op {
+ public:
+  size_t SharedBytes() const override { return wmd_.get_size() + (has_bias_ ? bmd_.get_size() : 0); }
+
+ protected:
+  Status ParseAttrs(const NodeInfo& node, bool transpose) {
+    transpose_ = transpose;
+    PL_RETURN_IF_ERROR(InitCommon(node, 3));
+    const Tensor* w = node.ConstantInput(1);
+    if (!node.HasInput(0) || !node.HasInput(1)) return Status::ModelError(describe_ + ": needs inputs X and W");
+    if (!w) return Status::Unimplemented(describe_ + ": oneDNN needs constant weights");
+    if (w->dtype() != DataType::kFloat32) return Status::Unimplemented(describe_ + ": float32 weights only");
+    w_ = w;
+    w_shape_ = w->shape();
+    const int rank = static_cast<int>(w_shape_.size());
+    if (rank < 3 || rank > 5)
+      return Status::Unimplemented(describe_ + ": weight rank " + std::to_string(rank) + " (oneDNN: 1-3 spatial dims)");
+    sp_ = rank - 2;
+    group_ = node.Attr<int64_t>("group", 1);
+    if (group_ < 1) return Status::ModelError(describe_ + ": group must be >= 1");
+    auto_pad_ = node.Attr<std::string>("auto_pad", "NOTSET");
+    if (auto_pad_ != "NOTSET" && auto_pad_ != "SAME_UPPER" && auto_pad_ != "SAME_LOWER" && auto_pad_ != "VALID")
+      return Status::ModelError(describe_ + ": unknown auto_pad '" + auto_pad_ + "'");
+    kernel_ = node.Attr<std::vector<int64_t>>("kernel_shape", Shape(w_shape_.begin() + 2, w_shape_.end()));
+    strides_ = node.Attr<std::vector<int64_t>>("strides", std::vector<int64_t>(sp_, 1));
+    dilations_ = node.Attr<std::vector<int64_t>>("dilations", std::vector<int64_t>(sp_, 1));
+    pads_ = node.Attr<std::vector<int64_t>>("pads", std::vector<int64_t>(2 * sp_, 0));
+    output_padding_ = node.Attr<std::vector<int64_t>>("output_padding", std::vector<int64_t>(sp_, 0));
+    output_shape_ = node.Attr<std::vector<int64_t>>("output_shape", {});
+    if (static_cast<int>(kernel_.size()) != sp_ || static_cast<int>(strides_.size()) != sp_ ||
+        static_cast<int>(dilations_.size()) != sp_ || static_cast<int>(pads_.size()) != 2 * sp_ ||
+        static_cast<int>(output_padding_.size()) != sp_)
+      return Status::ModelError(describe_ + ": kernel_shape/strides/dilations/pads do not match the weight rank");
+    for (int i = 0; i < sp_; ++i) {
+      if (kernel_[i] != w_shape_[2 + i]) return Status::ModelError(describe_ + ": kernel_shape differs from the weight shape");
+      if (strides_[i] < 1 || dilations_[i] < 1) return Status::ModelError(describe_ + ": strides and dilations must be >= 1");
+      if (pads_[i] < 0 || pads_[sp_ + i] < 0) return Status::ModelError(describe_ + ": negative pads");
+      if (output_padding_[i] < 0 || (transpose && output_padding_[i] >= std::max(strides_[i], dilations_[i])))
+        return Status::ModelError(describe_ + ": output_padding must be in [0, max(stride, dilation))");
+    }
+    if (!output_shape_.empty() && static_cast<int>(output_shape_.size()) != sp_ &&
+        static_cast<int>(output_shape_.size()) != sp_ + 2)
+      return Status::ModelError(describe_ + ": output_shape must have one entry per spatial dim");
+    if (output_shape_.size() == static_cast<size_t>(sp_ + 2)) output_shape_.erase(output_shape_.begin(), output_shape_.begin() + 2);
+    // Channels: Conv W is [M, C/g, k..]; ConvTranspose W is [C, M/g, k..].
+    if (transpose) {
+      if (w_shape_[0] % group_ != 0) return Status::ModelError(describe_ + ": weight dim 0 not divisible by group");
+      in_c_ = w_shape_[0];
+      out_c_ = w_shape_[1] * group_;
+    } else {
+      if (w_shape_[0] % group_ != 0) return Status::ModelError(describe_ + ": output channels not divisible by group");
+      in_c_ = w_shape_[1] * group_;
+      out_c_ = w_shape_[0];
+    }
+    if (node.HasInput(2)) {
+      const Tensor* b = node.ConstantInput(2);
+      if (!b) return Status::Unimplemented(describe_ + ": oneDNN needs a constant bias");
+      if (b->dtype() != DataType::kFloat32 || b->NumElements() != out_c_)
+        return Status::ModelError(describe_ + ": bias must be float32 with " + std::to_string(out_c_) + " values");
+      has_bias_ = true;
+      bmd_ = Md({out_c_}, memory::data_type::f32, memory::format_tag::a);
+      bias_ = std::shared_ptr<void>(std::aligned_alloc(64, (out_c_ * 4 + 63) / 64 * 64), [](void* p) { std::free(p); });
+      std::memcpy(bias_.get(), b->RawData(), out_c_ * 4);
+    }
+    w_user_md_ = UserWeightsMd();
+    // Prepare the weights for a representative input; plans whose primitive wants another layout
+    // reorder privately (rare: the preferred layout depends on channels, not on spatial size).
+    Shape x(2 + sp_, 1);
+    x[1] = in_c_;
+    for (int i = 0; i < sp_; ++i) x[2 + i] = std::max<int64_t>(32, (kernel_[i] - 1) * dilations_[i] + 1);
+    auto geo = ComputeGeometry(x);
+    if (!geo.ok()) return Status::Unimplemented(describe_ + ": " + geo.status().message());
+    Md wmd;
+    Status s = Guard(describe_, [&] {
+      auto pd = MakePd(*geo, ActivationMd(geo->src, true), Md(WeightDims(), memory::data_type::f32, memory::format_tag::any),
+                       ActivationMd(geo->dst, false), ScratchpadAttr());
+      wmd = pd.weights_desc();
+    });
+    if (!s.ok()) return Status::Unimplemented(s.message());
+    wmd_ = wmd;
+    weights_ = std::shared_ptr<void>(std::aligned_alloc(64, (wmd_.get_size() + 63) / 64 * 64), [](void* p) { std::free(p); });
+    return Guard(describe_ + ": weight reorder", [&] {
+      dnnl::stream st(Engine());
+      memory src(w_user_md_, Engine(), const_cast<void*>(w_->RawData()));
+      memory dst(wmd_, Engine(), weights_.get());
+      dnnl::reorder(src, dst).execute(st, src, dst);
+      st.wait();
+    });
+  }
+
+  // oneDNN's weight dims: [O, I, k..] or [G, O/G, I/G, k..] (deconvolution: O/I of its output/input).
+  Dims WeightDims() const {
+    Dims d;
+    if (group_ > 1) d.push_back(group_);
+    d.push_back(out_c_ / group_);
+    d.push_back(in_c_ / group_);
+    for (int i = 0; i < sp_; ++i) d.push_back(kernel_[i]);
+    return d;
+  }
+
+  // The ONNX weight tensor described in oneDNN's dims (a strided view, no copy).
+  Md UserWeightsMd() const {
+    Dims dims = WeightDims();
+    int64_t k = 1;
+    for (int i = 0; i < sp_; ++i) k *= kernel_[i];
+    const int64_t og = out_c_ / group_, ig = in_c_ / group_;
+    Dims strides;
+    // Conv W: [G*O/G][I/G][k]; ConvTranspose W: [G*I/G][O/G][k].
+    const int64_t so = transpose_ ? k : ig * k, si = transpose_ ? og * k : k;
+    if (group_ > 1) strides.push_back(og * ig * k);
+    strides.push_back(so);
+    strides.push_back(si);
+    int64_t s = 1;
+    Dims ks(sp_);
+    for (int i = sp_ - 1; i >= 0; --i) {
+      ks[i] = s;
+      s *= kernel_[i];
+    }
+    strides.insert(strides.end(), ks.begin(), ks.end());
+    return Md(dims, memory::data_type::f32, strides);
+  }
+
+  StatusOr<Geometry> ComputeGeometry(const Shape& x) const {
+    if (static_cast<int>(x.size()) != sp_ + 2)
+      return Status::InvalidArgument(describe_ + ": input rank " + std::to_string(x.size()) + ", expected " +
+                                     std::to_string(sp_ + 2));
+    if (x[1] != in_c_)
+      return Status::InvalidArgument(describe_ + ": input has " + std::to_string(x[1]) + " channels, the weights expect " +
+                                     std::to_string(in_c_));
+    Geometry g;
+    g.src = ToDims(x);
+    g.dst = {x[0], out_c_};
+    for (int i = 0; i < sp_; ++i) {
+      const int64_t in = x[2 + i], k = (kernel_[i] - 1) * dilations_[i] + 1, s = strides_[i];
+      int64_t pb = pads_[i], pe = pads_[sp_ + i], out;
+      if (!transpose_) {
+        if (auto_pad_ == "VALID") {
+          pb = pe = 0;
+        } else if (auto_pad_ != "NOTSET") {
+          out = (in + s - 1) / s;
+          int64_t total = std::max<int64_t>(0, (out - 1) * s + k - in);
+          pb = auto_pad_ == "SAME_UPPER" ? total / 2 : total - total / 2;
+          pe = total - pb;
+        }
+        if (in + pb + pe < k) return Status::InvalidArgument(describe_ + ": input spatial dim " + std::to_string(in) + " is smaller than the kernel");
+        out = (in + pb + pe - k) / s + 1;
+      } else {
+        int64_t target = -1;
+        if (!output_shape_.empty()) target = output_shape_[i];
+        else if (auto_pad_ == "SAME_UPPER" || auto_pad_ == "SAME_LOWER") target = in * s;
+        if (target >= 0) {
+          int64_t total = s * (in - 1) + output_padding_[i] + k - target;
+          if (auto_pad_ == "SAME_UPPER") { pb = total / 2; pe = total - pb; }
+          else { pb = total - total / 2; pe = total / 2; }
+        } else if (auto_pad_ == "VALID") {
+          pb = pe = 0;
+        }
+        out = s * (in - 1) + output_padding_[i] + k - pb - pe;
+        pe -= output_padding_[i];  // oneDNN: extra output rows are negative right padding
+      }
+      if (out <= 0) return Status::InvalidArgument(describe_ + ": output spatial dim would be " + std::to_string(out));
+      g.dst.push_back(out);
+      g.strides.push_back(s);
+      g.dilates.push_back(dilations_[i] - 1);
+      g.pad_l.push_back(pb);
+      g.pad_r.push_back(pe);
+    }
+    return g;
+  }
+
+  // Primitive descriptor of this op (convolution or deconvolution).
+  dnnl::primitive_desc MakePd(const Geometry& g, const Md& src, const Md& wei, const Md& dst,
+                              const dnnl::primitive_attr& attr) const {
+    const Md bias = has_bias_ ? bmd_ : Md();
+    if (transpose_) {
+      dnnl::deconvolution_forward::desc d(prop_kind::forward_inference, algorithm::deconvolution_direct, src, wei, bias,
+                                          dst, g.strides, g.dilates, g.pad_l, g.pad_r);
+      return dnnl::deconvolution_forward::primitive_desc(d, attr, Engine());
+    }
+    dnnl::convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct, src, wei, bias, dst,
+                                      g.strides, g.dilates, g.pad_l, g.pad_r);
+    return dnnl::convolution_forward::primitive_desc(d, attr, Engine());
+  }
+
+ public:
+  Status Plan(PlanBuilder& b) const override {
+    PL_ASSIGN_OR_RETURN(Geometry g, ComputeGeometry(b.InShape(0)));
+    Shape dst_shape(g.dst.begin(), g.dst.end());
+    const Md wany(WeightDims(), memory::data_type::f32, memory::format_tag::any);
+    // Layouts: oneDNN's choice; a plain output when only the outside reads it (saves a reorder).
+    dnnl::primitive_desc pd0;
+    Status s = Guard(describe_, [&] {
+      Md dst = ActivationMd(g.dst, false);
+      if (b.PreferPlainOutput(0)) {
+        try {
+          dnnl::primitive_desc p = MakePd(g, ActivationMd(g.src, true), wany, PlainMd(dst_shape), ScratchpadAttr());
+          if (!IsRefImpl(p.impl_info_str())) { pd0 = p; return; }
+        } catch (const dnnl::error&) {
+        }
+      }
+      pd0 = MakePd(g, ActivationMd(g.src, true), wany, dst, ScratchpadAttr());
+    });
+    PL_RETURN_IF_ERROR(s);
+    const Md src_md = pd0.src_desc(), wei_md = pd0.weights_desc(), dst_md = pd0.dst_desc();
+    std::unordered_map<int, memory> args;
+    bool separate = false;
+    PL_ASSIGN_OR_RETURN(dnnl::primitive_desc pd,
+                        (MakeWithPostOps<dnnl::primitive_desc>(
+                            b, dst_shape, dst_md, [&](const dnnl::primitive_attr& a) { return MakePd(g, src_md, wei_md, dst_md, a); },
+                            &args, &separate)));
+    PL_ASSIGN_OR_RETURN(memory src, b.In(0, pd.src_desc()));
+    memory wei;
+    if (pd.weights_desc() == wmd_) {
+      wei = b.Fixed(wmd_, weights_.get());
+    } else {
+      // This shape wants another weight layout: a private copy for this plan.
+      if (Verbose())
+        std::fprintf(stderr, "[pl.onednn] %s: weights reordered per plan (%s vs prepared %s)\n", describe_.c_str(),
+                     MdToString(pd.weights_desc()).c_str(), MdToString(wmd_).c_str());
+      wei = b.Temp(pd.weights_desc());
+      memory user = b.Fixed(w_user_md_, w_->RawData());
+      PL_RETURN_IF_ERROR(Guard(describe_, [&] {
+        dnnl::reorder::primitive_desc rpd(Engine(), w_user_md_, Engine(), pd.weights_desc(), ScratchpadAttr());
+        b.Step(dnnl::reorder(rpd), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, wei}}, rpd.scratchpad_desc());
+      }));
+    }
+    PL_ASSIGN_OR_RETURN(memory dst, b.Out(0, dst_shape, pd.dst_desc()));
+    args[DNNL_ARG_SRC] = src;
+    args[DNNL_ARG_WEIGHTS] = wei;
+    args[DNNL_ARG_DST] = dst;
+    if (has_bias_) args[DNNL_ARG_BIAS] = b.Fixed(bmd_, bias_.get());
+    b.Step(dnnl::primitive(pd), std::move(args), pd.scratchpad_desc());
+    if (separate) PL_RETURN_IF_ERROR(PostOpsSeparately(b, dst_shape, dst));
+    return Status::Ok();
+  }
+
+ private:
+  bool transpose_ = false;
+  int sp_ = 2;
+  int64_t group_ = 1, in_c_ = 0, out_c_ = 0;
+  std::string auto_pad_;
+  std::vector<int64_t> kernel_, strides_, dilations_, pads_, output_padding_, output_shape_;
+  Shape w_shape_;
+  const Tensor* w_ = nullptr;  // the model's weights (outlive the kernel), for per-plan reorders
+  Md w_user_md_, wmd_, bmd_;
+  std::shared_ptr<void> weights_, bias_;
+  bool has_bias_ = false;
+};
+
+class ConvOp final : public ConvBase {
+ public:
+  Status Init(const NodeInfo& node) { return ParseAttrs(node, false); }
+};
+
+class ConvTransposeOp final : public ConvBase {
+ public:
+  Status Init(const NodeInfo& node) { return ParseAttrs(node, true); }
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Op>> CreateConvOp(const NodeInfo& node) {
+  auto op = std::make_unique<ConvOp>();
+  PL_RETURN_IF_ERROR(op->Init(node));
+  return std::unique_ptr<Op>(std::move(op));
+}
+
+StatusOr<std::unique_ptr<Op>> CreateConvTransposeOp(const NodeInfo& node) {
+  auto op = std::make_unique<ConvTransposeOp>();
+  PL_RETURN_IF_ERROR(op->Init(node));
+  return std::unique_ptr<Op>(std::move(op));
+}
+
+}  // namespace pl::onednn

@@ -1,0 +1,501 @@
+#include "src/backends/cpu/onednn/region.h"
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <unordered_map>
+
+namespace pl::onednn {
+namespace {
+
+constexpr size_t kAlign = 64;
+constexpr size_t kMaxPlans = 16;
+size_t AlignUp(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+
+// Where a memory's data lives at run time.
+struct MemRec {
+  enum class Loc { kWorkspace, kInput, kOutput, kFixed, kScratch };
+  Loc loc = Loc::kFixed;
+  int index = -1;    // kernel input/output index
+  int alias = -1;    // workspace memory sharing another record's bytes
+  size_t bytes = 0;
+  size_t offset = 0;  // in the workspace
+  int first = INT_MAX, last = -1;  // steps that use it
+  memory mem;
+  void* bound = nullptr;  // handle last set (set_data_handle may zero-pad: call it only on change)
+};
+
+struct Step {
+  dnnl::primitive prim;
+  std::function<void()> fn;
+  std::unordered_map<int, memory> args;
+  int node = -1;
+};
+
+struct Plan {
+  std::vector<Step> steps;
+  std::vector<MemRec> mems;
+  std::vector<Shape> out_shapes;
+  size_t ws_bytes = 0;
+  std::vector<std::shared_ptr<void>> owned;  // constants reordered at plan time
+};
+
+bool ProfileOn() {
+  static const bool on = std::getenv("PL_ONEDNN_PROFILE") != nullptr;
+  return on;
+}
+
+struct RegionState final : KernelState {
+  dnnl::stream stream{Engine()};
+  std::unordered_map<std::string, std::unique_ptr<Plan>> plans;
+  // PL_ONEDNN_PROFILE: per-node totals, printed when the predictor goes away.
+  std::string name;
+  std::vector<std::string> node_names;
+  std::vector<double> node_ms;
+  int runs = 0;
+  ~RegionState() override {
+    if (!ProfileOn() || runs == 0) return;
+    std::fprintf(stderr, "[pl.onednn profile] %s: %d runs\n", name.c_str(), runs);
+    for (size_t i = 0; i < node_ms.size(); ++i)
+      std::fprintf(stderr, "  %8.3f ms  %s\n", node_ms[i] / runs, node_names[i].c_str());
+  }
+};
+
+std::shared_ptr<void> AlignedBytes(size_t bytes) {
+  void* p = std::aligned_alloc(kAlign, AlignUp(bytes ? bytes : 1));
+  return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+}
+
+size_t NumElements(const Md& md) {
+  size_t n = 1;
+  for (int i = 0; i < md.data.ndims; ++i) n *= static_cast<size_t>(md.data.dims[i]);
+  return n;
+}
+
+}  // namespace
+
+// Plans one input-shape signature of a region.
+class Planner final : public PlanBuilder {
+ public:
+  Planner(const Region& r, const std::vector<const Tensor*>& inputs, int threads, Plan* plan)
+      : r_(r), inputs_(inputs), threads_(threads), plan_(plan), vals_(r.values_.size()) {}
+
+  Status Build() {
+    for (size_t v = 0; v < r_.values_.size(); ++v) {
+      const Region::Value& rv = r_.values_[v];
+      if (rv.constant) {
+        vals_[v].shape = rv.constant->shape();
+        vals_[v].md = PlainMd(rv.constant->shape());
+        vals_[v].mem = Fixed(vals_[v].md, rv.constant->RawData());
+        vals_[v].defined = true;
+      } else if (rv.input_index >= 0) {
+        const Tensor* t = inputs_[rv.input_index];
+        vals_[v].shape = t->shape();
+        vals_[v].md = PlainMd(t->shape());
+        vals_[v].mem = AddMem(vals_[v].md, MemRec::Loc::kInput, rv.input_index);
+        vals_[v].defined = true;
+      }
+    }
+    plan_->out_shapes.assign(r_.num_outputs_, Shape());
+    for (size_t n = 0; n < r_.nodes_.size(); ++n) {
+      node_ = &r_.nodes_[n];
+      node_index_ = static_cast<int>(n);
+      for (size_t i = 0; i < node_->inputs.size(); ++i) {
+        int v = node_->inputs[i];
+        if (v >= 0 && !vals_[v].defined)
+          return Status::Internal(node_->info.Describe() + ": input '" + r_.values_[v].name + "' is not computed yet");
+      }
+      PL_RETURN_IF_ERROR(node_->op->Plan(*this));
+      for (size_t o = 0; o < node_->outputs.size(); ++o) {
+        int v = node_->outputs[o];
+        if (v < 0) continue;
+        if (!vals_[v].defined) return Status::Internal(node_->info.Describe() + ": output " + std::to_string(o) + " was not planned");
+        const int out_index = r_.values_[v].output_index;
+        if (out_index < 0) continue;
+        plan_->out_shapes[out_index] = vals_[v].shape;
+        if (vals_[v].direct_output) continue;
+        // Right after the producer, while the value is still in cache.
+        memory dst = AddMem(PlainMd(vals_[v].shape), MemRec::Loc::kOutput, out_index);
+        PL_RETURN_IF_ERROR(AddReorder(vals_[v].mem, dst));
+      }
+    }
+    return AssignWorkspace();
+  }
+
+  // ----- PlanBuilder -----
+  int NumInputs() const override { return static_cast<int>(node_->inputs.size()); }
+  bool HasInput(int i) const override { return i >= 0 && i < NumInputs() && node_->inputs[i] >= 0; }
+  const Shape& InShape(int i) const override { return vals_[node_->inputs[i]].shape; }
+  Md InMd(int i) const override { return vals_[node_->inputs[i]].md; }
+  const Tensor* InConst(int i) const override { return HasInput(i) ? r_.values_[node_->inputs[i]].constant : nullptr; }
+  bool PreferPlainOutput(int i) const override {
+    int v = node_->outputs[i];
+    return v >= 0 && r_.values_[v].output_index >= 0 && r_.values_[v].num_consumers == 0;
+  }
+  bool OutputRequested(int i) const override { return i < static_cast<int>(node_->outputs.size()) && node_->outputs[i] >= 0; }
+  int threads() const override { return threads_; }
+  const std::string& name() const override { return node_->op->describe(); }
+
+  StatusOr<memory> In(int i, const Md& want) override {
+    if (!HasInput(i)) return Status::Internal(name() + ": input " + std::to_string(i) + " is missing");
+    const int v = node_->inputs[i];
+    PlanValue& pv = vals_[v];
+    if (pv.md == want) return pv.mem;
+    for (auto& [md, m] : pv.variants)
+      if (md == want) return m;
+    memory m;
+    if (IsPlain(pv.md) && IsPlain(want) && NumElements(pv.md) == NumElements(want)) {
+      m = AliasMem(pv.mem, want);  // same bytes, other dims (a reshape)
+    } else if (r_.values_[v].constant) {
+      // Constants are reordered once here, not at every run.
+      auto buf = AlignedBytes(want.get_size());
+      plan_->owned.push_back(buf);
+      m = Fixed(want, buf.get());
+      PL_RETURN_IF_ERROR(Guard(name() + ": reorder of a constant", [&] {
+        dnnl::stream s(Engine());
+        memory src(pv.md, Engine(), const_cast<void*>(r_.values_[v].constant->RawData()));
+        dnnl::reorder(src, m).execute(s, src, m);
+        s.wait();
+      }));
+    } else {
+      m = AddMem(want, MemRec::Loc::kWorkspace, -1);
+      PL_RETURN_IF_ERROR(AddReorder(pv.mem, m));
+    }
+    pv.variants.emplace_back(want, m);
+    return m;
+  }
+
+  StatusOr<memory> Out(int i, const Shape& shape, const Md& md) override {
+    if (md.data.format_kind != dnnl_blocked) return Status::Internal(name() + ": output layout must be concrete");
+    if (i >= static_cast<int>(node_->outputs.size()) || node_->outputs[i] < 0) return Temp(md);
+    const int v = node_->outputs[i];
+    PlanValue& pv = vals_[v];
+    pv.shape = shape;
+    pv.md = md;
+    pv.defined = true;
+    const int out_index = r_.values_[v].output_index;
+    if (out_index >= 0 && IsPlain(md)) {
+      pv.mem = AddMem(md, MemRec::Loc::kOutput, out_index);
+      pv.direct_output = true;
+    } else {
+      pv.mem = AddMem(md, MemRec::Loc::kWorkspace, -1);
+    }
+    return pv.mem;
+  }
+
+  memory Temp(const Md& md) override { return AddMem(md, MemRec::Loc::kWorkspace, -1); }
+  memory View(const memory& m, const Md& md) override { return AliasMem(m, md); }
+
+  memory Fixed(const Md& md, const void* data) override {
+    return memory(md, Engine(), const_cast<void*>(data));
+  }
+
+  void Step(dnnl::primitive prim, std::unordered_map<int, memory> args, const Md& scratchpad) override {
+    const int s = static_cast<int>(plan_->steps.size());
+    if (scratchpad.get_size() > 0) args[DNNL_ARG_SCRATCHPAD] = AddMem(scratchpad, MemRec::Loc::kScratch, -1);
+    for (auto& kv : args) Use(kv.second, s);
+    plan_->steps.push_back({std::move(prim), nullptr, std::move(args), node_index_});
+  }
+
+  void Custom(std::function<void()> fn, std::vector<memory> mems) override {
+    const int s = static_cast<int>(plan_->steps.size());
+    for (auto& m : mems) Use(m, s);
+    plan_->steps.push_back({dnnl::primitive(), std::move(fn), {}, node_index_});
+  }
+
+ private:
+  struct PlanValue {
+    Shape shape;
+    Md md;
+    memory mem;
+    bool defined = false;
+    bool direct_output = false;
+    std::vector<std::pair<Md, memory>> variants;
+  };
+
+  memory AddMem(const Md& md, MemRec::Loc loc, int index) {
+    MemRec r;
+    r.loc = loc;
+    r.index = index;
+    r.bytes = md.get_size();
+    r.mem = memory(md, Engine(), DNNL_MEMORY_NONE);
+    rec_of_[r.mem.get()] = static_cast<int>(plan_->mems.size());
+    plan_->mems.push_back(r);
+    return plan_->mems.back().mem;
+  }
+
+  memory AliasMem(const memory& of, const Md& md) {
+    auto it = rec_of_.find(of.get());
+    if (it == rec_of_.end()) return memory(md, Engine(), of.get_data_handle());  // a fixed memory
+    MemRec r = plan_->mems[it->second];
+    r.alias = plan_->mems[it->second].alias >= 0 ? plan_->mems[it->second].alias : it->second;
+    r.first = INT_MAX;
+    r.last = -1;
+    r.mem = memory(md, Engine(), DNNL_MEMORY_NONE);
+    rec_of_[r.mem.get()] = static_cast<int>(plan_->mems.size());
+    plan_->mems.push_back(r);
+    return plan_->mems.back().mem;
+  }
+
+  void Use(const memory& m, int step) {
+    auto it = rec_of_.find(m.get());
+    if (it == rec_of_.end()) return;  // fixed
+    MemRec& r = plan_->mems[it->second];
+    r.first = std::min(r.first, step);
+    r.last = std::max(r.last, step);
+  }
+
+  Status AddReorder(const memory& src, const memory& dst) {
+    return Guard(name() + ": reorder " + MdToString(src.get_desc()) + " -> " + MdToString(dst.get_desc()), [&] {
+      dnnl::reorder::primitive_desc pd(Engine(), src.get_desc(), Engine(), dst.get_desc(), ScratchpadAttr());
+      Step(dnnl::reorder(pd), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}}, pd.scratchpad_desc());
+    });
+  }
+
+  // Packs workspace memories by lifetime (first fit, largest first), then the scratchpad.
+  Status AssignWorkspace() {
+    auto& mems = plan_->mems;
+    for (auto& m : mems)  // aliases keep their target alive
+      if (m.alias >= 0 && m.first <= m.last) {
+        mems[m.alias].first = std::min(mems[m.alias].first, m.first);
+        mems[m.alias].last = std::max(mems[m.alias].last, m.last);
+      }
+    std::vector<int> order;
+    size_t scratch = 0;
+    for (size_t i = 0; i < mems.size(); ++i) {
+      if (mems[i].loc == MemRec::Loc::kScratch) scratch = std::max(scratch, mems[i].bytes);
+      if (mems[i].loc == MemRec::Loc::kWorkspace && mems[i].alias < 0) order.push_back(static_cast<int>(i));
+    }
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return mems[a].bytes > mems[b].bytes; });
+    std::vector<int> placed;
+    size_t top = 0;
+    for (int i : order) {
+      MemRec& m = mems[i];
+      if (m.first > m.last) { m.first = m.last = 0; }
+      std::vector<std::pair<size_t, size_t>> busy;
+      for (int j : placed)
+        if (!(mems[j].last < m.first || m.last < mems[j].first)) busy.push_back({mems[j].offset, mems[j].offset + AlignUp(mems[j].bytes)});
+      std::sort(busy.begin(), busy.end());
+      size_t off = 0;
+      for (auto& [b, e] : busy) {
+        if (off + AlignUp(m.bytes) <= b) break;
+        off = std::max(off, e);
+      }
+      m.offset = off;
+      top = std::max(top, off + AlignUp(m.bytes));
+      placed.push_back(i);
+    }
+    for (auto& m : mems) {
+      if (m.alias >= 0 && m.loc == MemRec::Loc::kWorkspace) m.offset = mems[m.alias].offset;
+      if (m.loc == MemRec::Loc::kScratch) m.offset = top;
+    }
+    plan_->ws_bytes = top + AlignUp(scratch);
+    return Status::Ok();
+  }
+
+  const Region& r_;
+  const std::vector<const Tensor*>& inputs_;
+  const int threads_;
+  Plan* plan_;
+  std::vector<PlanValue> vals_;
+  std::unordered_map<dnnl_memory_t, int> rec_of_;
+  const Region::Node* node_ = nullptr;
+  int node_index_ = -1;
+};
+
+namespace {
+
+NodeInfo MakeInfo(const ir::Graph& g, const ir::Node& n) {
+  NodeInfo info;
+  info.name = n.name;
+  info.op_type = n.op_type;
+  info.domain = n.domain;
+  info.opset = n.opset;
+  info.attributes = &n.attrs;
+  for (int in : n.inputs) {
+    info.input_present.push_back(in >= 0);
+    info.input_types.push_back(in >= 0 ? g.values[in].dtype : DataType::kUndefined);
+    info.constant_inputs.push_back(in >= 0 && g.values[in].constant ? g.values[in].constant.get() : nullptr);
+  }
+  for (int o : n.outputs) {
+    info.output_present.push_back(o >= 0);
+    info.output_types.push_back(o >= 0 ? g.values[o].dtype : DataType::kUndefined);
+  }
+  return info;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Region>> Region::FromGraph(std::shared_ptr<const ir::Graph> graph, const std::string& name) {
+  auto r = std::make_unique<Region>();
+  r->name_ = name;
+  r->graph_ = graph;
+  const ir::Graph& g = *graph;
+  std::vector<int> id(g.values.size(), -1);
+  auto value_of = [&](int gv) {
+    if (id[gv] < 0) {
+      id[gv] = static_cast<int>(r->values_.size());
+      Value v;
+      v.name = g.values[gv].name;
+      v.constant = g.values[gv].constant.get();
+      r->values_.push_back(v);
+    }
+    return id[gv];
+  };
+  for (size_t i = 0; i < g.inputs.size(); ++i) r->values_[value_of(g.inputs[i])].input_index = static_cast<int>(i);
+  for (size_t i = 0; i < g.outputs.size(); ++i) {
+    Value& v = r->values_[value_of(g.outputs[i])];
+    if (v.output_index >= 0 || v.input_index >= 0 || v.constant)
+      return Status::Internal("oneDNN region '" + name + "': output '" + v.name + "' is not computed inside the region");
+    v.output_index = static_cast<int>(i);
+  }
+  r->num_inputs_ = static_cast<int>(g.inputs.size());
+  r->num_outputs_ = static_cast<int>(g.outputs.size());
+  for (const ir::Node& n : g.nodes) {
+    if (n.removed) continue;
+    Node node;
+    node.info = MakeInfo(g, n);
+    PL_ASSIGN_OR_RETURN(node.op, CreateOp(node.info));
+    for (int in : n.inputs) {
+      node.inputs.push_back(in >= 0 ? value_of(in) : -1);
+      if (in >= 0) r->values_[node.inputs.back()].num_consumers++;
+    }
+    for (int o : n.outputs) {
+      node.outputs.push_back(o >= 0 ? value_of(o) : -1);
+      if (o >= 0) r->values_[node.outputs.back()].producer = static_cast<int>(r->nodes_.size());
+    }
+    r->nodes_.push_back(std::move(node));
+  }
+  return r;
+}
+
+StatusOr<std::unique_ptr<Region>> Region::FromNode(const NodeInfo& info) {
+  auto r = std::make_unique<Region>();
+  r->name_ = info.name;
+  Node node;
+  node.info = info;
+  PL_ASSIGN_OR_RETURN(node.op, CreateOp(info));
+  for (int i = 0; i < info.num_inputs(); ++i) {
+    if (!info.HasInput(i)) {
+      node.inputs.push_back(-1);
+      continue;
+    }
+    Value v;
+    v.name = info.name + ":in" + std::to_string(i);
+    v.constant = info.ConstantInput(i);
+    if (!v.constant) v.input_index = i;
+    v.num_consumers = 1;
+    node.inputs.push_back(static_cast<int>(r->values_.size()));
+    r->values_.push_back(v);
+  }
+  r->num_inputs_ = info.num_inputs();
+  for (int o = 0; o < info.num_outputs(); ++o) {
+    Value v;
+    v.name = info.name + ":out" + std::to_string(o);
+    v.output_index = o;
+    v.producer = 0;
+    node.outputs.push_back(info.output_present[o] ? static_cast<int>(r->values_.size()) : -1);
+    r->values_.push_back(v);
+  }
+  r->num_outputs_ = info.num_outputs();
+  r->nodes_.push_back(std::move(node));
+  return r;
+}
+
+size_t Region::SharedBytes() const {
+  size_t b = 0;
+  for (const auto& n : nodes_) b += n.op->SharedBytes();
+  return b;
+}
+
+Status Region::Run(KernelContext& ctx) const {
+  auto& slot = ctx.state();
+  if (!slot) {
+    auto st = std::make_unique<RegionState>();
+    st->name = name_;
+    for (const auto& n : nodes_) st->node_names.push_back(n.info.Describe());
+    st->node_ms.assign(nodes_.size(), 0.0);
+    slot = std::move(st);
+  }
+  auto* st = static_cast<RegionState*>(slot.get());
+
+  std::vector<const Tensor*> inputs(num_inputs_, nullptr);
+  std::string key = std::to_string(ctx.intra_op_threads()) + ":";
+  for (int i = 0; i < num_inputs_; ++i) {
+    inputs[i] = ctx.Input(i);
+    if (!inputs[i]) continue;
+    bool used_as_data = false;
+    for (const auto& v : values_) used_as_data |= v.input_index == i;
+    if (used_as_data && inputs[i]->dtype() != DataType::kFloat32)
+      return Status::InvalidArgument(ctx.node().Describe() + ": input " + std::to_string(i) + " is " +
+                                     DataTypeName(inputs[i]->dtype()) + ", the oneDNN kernel takes float32");
+    key += ShapeToString(inputs[i]->shape());
+  }
+  auto it = st->plans.find(key);
+  if (it == st->plans.end()) {
+    if (st->plans.size() >= kMaxPlans) st->plans.clear();
+    auto plan = std::make_unique<Plan>();
+    Planner planner(*this, inputs, ctx.intra_op_threads(), plan.get());
+    PL_RETURN_IF_ERROR(planner.Build());
+    if (Verbose()) {
+      std::fprintf(stderr, "[pl.onednn] region '%s' %s: %zu steps, workspace %zu bytes\n", name_.c_str(), key.c_str(),
+                   plan->steps.size(), plan->ws_bytes);
+      for (const auto& s : plan->steps)
+        if (s.prim) {
+          const char* impl = "";
+          const_dnnl_primitive_desc_t pd = nullptr;
+          if (dnnl_primitive_get_primitive_desc(s.prim.get(), &pd) == dnnl_success)
+            dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+          std::fprintf(stderr, "    %-40s %s\n", nodes_[s.node].info.name.c_str(), impl);
+        }
+    }
+    it = st->plans.emplace(key, std::move(plan)).first;
+  }
+  Plan& plan = *it->second;
+
+  std::vector<Tensor*> outputs(num_outputs_, nullptr);
+  for (int o = 0; o < num_outputs_; ++o) {
+    PL_ASSIGN_OR_RETURN(outputs[o], ctx.Output(o, plan.out_shapes[o], DataType::kFloat32));
+  }
+  char* ws = nullptr;
+  if (plan.ws_bytes > 0) {
+    PL_ASSIGN_OR_RETURN(void* p, ctx.Workspace(plan.ws_bytes));
+    ws = static_cast<char*>(p);
+  }
+  for (MemRec& m : plan.mems) {
+    void* p = nullptr;
+    switch (m.loc) {
+      case MemRec::Loc::kWorkspace:
+      case MemRec::Loc::kScratch: p = ws + m.offset; break;
+      case MemRec::Loc::kInput: p = const_cast<void*>(inputs[m.index]->RawData()); break;
+      case MemRec::Loc::kOutput: p = outputs[m.index]->RawMutableData(); break;
+      case MemRec::Loc::kFixed: continue;
+    }
+    if (p != m.bound) {
+      m.mem.set_data_handle(p);
+      m.bound = p;
+    }
+  }
+  const bool profile = ProfileOn();
+  Status s = Guard(ctx.node().Describe(), [&] {
+    for (const Step& step : plan.steps) {
+      auto t0 = profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
+      if (step.fn) {
+        step.fn();
+      } else {
+        step.prim.execute(st->stream, step.args);
+      }
+      if (profile)
+        st->node_ms[step.node] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    }
+    st->stream.wait();
+  });
+  if (profile) st->runs++;
+  return s;
+}
+
+}  // namespace pl::onednn
