@@ -90,6 +90,19 @@ def run_ort(model, shape, threads, intra, seconds, warmup, predictors=0, pin=Non
     return run_json([node, ORT_BENCH] + common_args(model, shape, threads, intra, seconds, warmup, predictors), pin)
 
 
+def ort_available():
+    peers = os.environ.get("PL_PEERS_DIR", os.path.join(ROOT, ".peers"))
+    return shutil.which("node") is not None and os.path.isdir(os.path.join(peers, "node_modules", "onnxruntime-node"))
+
+
+def missing(msg, skip):
+    """Missing models/peer: a skip (exit 77) for the smoke tests, an error otherwise."""
+    if skip:
+        print("skipping: " + msg)
+        sys.exit(77)
+    sys.exit(msg)
+
+
 def spread(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values), "values": values}
 
@@ -111,6 +124,8 @@ def main():
     ap.add_argument("--pin", default=None, help="taskset CPU list for both runtimes, e.g. 0,1")
     ap.add_argument("--profile", action="store_true", help="append pl_bench's per-op profile of each model")
     ap.add_argument("--out", default=os.path.join(ROOT, "out", "bench"), help="directory for the summaries")
+    ap.add_argument("--skip-missing", action="store_true",
+                    help="exit 77 (ctest's skip) instead of failing when the models or ONNX Runtime are missing")
     args = ap.parse_args()
 
     pl_bench = find_pl_bench(args.pl_bench)
@@ -126,7 +141,9 @@ def main():
     for _, model, _, _ in jobs:
         path = model if os.path.exists(model) else os.path.join(MODELS_DIR, model)
         if not os.path.exists(path):
-            sys.exit("compare: %s missing: run scripts/fetch_models.sh" % path)
+            missing("compare: %s missing: run scripts/fetch_models.sh" % path, args.skip_missing)
+    if not ort_available():
+        missing("compare: onnxruntime-node missing: run scripts/fetch_models.sh", args.skip_missing)
 
     started = datetime.datetime.now()
     print("compare: pl_bench %s, ORT %s, %d rounds, pin %s, backend %s" %

@@ -208,40 +208,45 @@ void PredictorPool::Impl::WorkerLoop(Worker* w) {
   }
 }
 
-void PredictorPool::Impl::RunAlone(Predictor* p, Request* r) {
+OutputsOr PredictorPool::Impl::RunAlone(Predictor* p, const Request& r) {
   std::vector<Tensor> outputs;
-  Status s = p->Run(r->inputs, &outputs);
-  if (s.ok()) r->promise.set_value(std::move(outputs));
-  else r->promise.set_value(std::move(s));
+  Status s = p->Run(r.inputs, &outputs);
+  if (!s.ok()) return s;
+  return outputs;
 }
 
 void PredictorPool::Impl::Execute(Predictor* p, std::vector<RequestPtr> batch) {
   const Clock::time_point now = Clock::now();
-  std::vector<RequestPtr> live;
+  // results[k] answers batch[k]; promises are fulfilled only after the stats are updated, so a
+  // caller that sees its future ready also sees it counted.
+  std::vector<OutputsOr> results;
+  results.reserve(batch.size());
+  std::vector<size_t> live;
   uint64_t expired = 0;
-  for (RequestPtr& r : batch) {
-    if (r->deadline <= now) {
-      r->promise.set_value(Status::DeadlineExceeded("request deadline passed after " + Ms(MsSince(r->enqueued)) +
-                                                    " in the queue, before it ran"));
+  for (size_t k = 0; k < batch.size(); ++k) {
+    if (batch[k]->deadline <= now) {
+      results.emplace_back(Status::DeadlineExceeded("request deadline passed after " +
+                                                    Ms(MsSince(batch[k]->enqueued)) + " in the queue, before it ran"));
       ++expired;
     } else {
-      live.push_back(std::move(r));
+      results.emplace_back(Status::Internal("request not run"));
+      live.push_back(k);
     }
   }
   uint64_t runs = 0, batched_runs = 0;
   int64_t batch_rows = 0;
   std::string broken_reason;
   if (live.size() == 1) {
-    RunAlone(p, live[0].get());
+    results[live[0]] = RunAlone(p, *batch[live[0]]);
     runs = 1;
-    batch_rows = live[0]->rows;
+    batch_rows = batch[live[0]]->rows;
   } else if (live.size() > 1) {
     std::vector<const std::vector<Tensor>*> inputs;
     std::vector<int64_t> rows;
-    for (const RequestPtr& r : live) {
-      inputs.push_back(&r->inputs);
-      rows.push_back(r->rows);
-      batch_rows += r->rows;
+    for (size_t k : live) {
+      inputs.push_back(&batch[k]->inputs);
+      rows.push_back(batch[k]->rows);
+      batch_rows += batch[k]->rows;
     }
     bool delivered = false;
     auto joined = batching::Concat(inputs);
@@ -251,7 +256,7 @@ void PredictorPool::Impl::Execute(Predictor* p, std::vector<RequestPtr> batch) {
       if (p->Run(*joined, &outputs).ok()) {
         auto parts = batching::Split(outputs, rows);
         if (parts.ok()) {
-          for (size_t k = 0; k < live.size(); ++k) live[k]->promise.set_value(std::move((*parts)[k]));
+          for (size_t i = 0; i < live.size(); ++i) results[live[i]] = std::move((*parts)[i]);
           delivered = true;
           ++batched_runs;
         } else {
@@ -262,8 +267,8 @@ void PredictorPool::Impl::Execute(Predictor* p, std::vector<RequestPtr> batch) {
     // A failed batch is rerun request by request, so one bad request cannot fail its neighbours
     // and each gets its own error message.
     if (!delivered) {
-      for (RequestPtr& r : live) {
-        RunAlone(p, r.get());
+      for (size_t k : live) {
+        results[k] = RunAlone(p, *batch[k]);
         ++runs;
       }
     }
@@ -279,6 +284,7 @@ void PredictorPool::Impl::Execute(Predictor* p, std::vector<RequestPtr> batch) {
     log_broken = !broken_reason.empty() && !batching_broken;
     if (log_broken) batching_broken = true;
   }
+  for (size_t k = 0; k < batch.size(); ++k) batch[k]->promise.set_value(std::move(results[k]));
   if (log_broken) Log("dynamic batching turned off: " + broken_reason);
 }
 

@@ -50,7 +50,7 @@ struct PredictorPool::Impl {
   void WorkerLoop(Worker* w);
   // Runs a batch on one predictor and fulfils every promise in it.
   void Execute(Predictor* p, std::vector<RequestPtr> batch);
-  void RunAlone(Predictor* p, Request* r);
+  OutputsOr RunAlone(Predictor* p, const Request& r);
   // Moves requests whose deadline has passed out of `pending` into `out`.
   void TakeExpiredLocked(Clock::time_point now, std::vector<RequestPtr>* out);
 

@@ -31,7 +31,10 @@ def main():
     ap.add_argument("--pl-bench", default=None)
     ap.add_argument("--backend", default=None)
     ap.add_argument("--out", default=os.path.join(compare.ROOT, "out", "bench"))
+    ap.add_argument("--skip-missing", action="store_true", help="exit 77 when the models or ORT are missing")
     args = ap.parse_args()
+    if not compare.ort_available():
+        compare.missing("memory_bench: onnxruntime-node missing: run scripts/fetch_models.sh", args.skip_missing)
     if args.model == "all":
         jobs = [(k,) + compare.MODELS[k][:2] for k in ("det", "rec", "cls")]
     elif args.model in compare.MODELS:
@@ -49,7 +52,7 @@ def main():
     for name, model, shape in jobs:
         path = model if os.path.exists(model) else os.path.join(compare.MODELS_DIR, model)
         if not os.path.exists(path):
-            sys.exit("memory_bench: %s missing: run scripts/fetch_models.sh" % path)
+            compare.missing("memory_bench: %s missing: run scripts/fetch_models.sh" % path, args.skip_missing)
         rows = []
         for k in counts:
             pl, _ = compare.run_pl(pl_bench, path, shape, 1, 1, 0, 0, args.backend, predictors=k)

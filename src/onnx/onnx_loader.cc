@@ -88,6 +88,7 @@ class GraphConverter {
       for (const auto& in : np.input()) {
         if (in.empty()) { n.inputs.push_back(-1); continue; }
         int id = g->FindValue(in);
+        if (id >= 0) MarkCaptured(gp, outer, g, id);
         if (id < 0) {
           if (local_defined(gp, in)) {
             id = g->GetOrAddValue(in);  // produced by a later node (unsorted model)
@@ -117,6 +118,7 @@ class GraphConverter {
     }
     for (const auto& out : gp.output()) {
       int id = g->FindValue(out.name());
+      if (id >= 0) MarkCaptured(gp, outer, g, id);
       if (id < 0) {
         if (!outer.count(out.name())) return Status::ModelError("graph output '" + out.name() + "' is not produced");
         ir::Value v;
@@ -142,6 +144,14 @@ class GraphConverter {
     return false;
   }
 
+  // A name this graph knows only from its value_info, but an enclosing graph defines, is a
+  // captured outer value (some exporters list captured values in a subgraph's value_info).
+  static void MarkCaptured(const onnx::GraphProto& gp, const std::set<std::string>& outer, ir::Graph* g, int id) {
+    ir::Value& v = g->values[id];
+    if (!v.is_graph_input && !v.constant && !v.is_outer && outer.count(v.name) && !local_defined(gp, v.name))
+      v.is_outer = true;
+  }
+
   // Outer names a node's subgraphs read become the node's implicit inputs. A name from further
   // out is captured here too (as an outer value of this graph), so every scope between the
   // definition and the use keeps it alive and the executor finds it in the direct parent frame.
@@ -152,6 +162,7 @@ class GraphConverter {
       for (const ir::Value& sv : a.g->values) {
         if (!sv.is_outer) continue;
         int id = g->FindValue(sv.name);
+        if (id >= 0) MarkCaptured(gp, outer, g, id);
         if (id < 0) {
           if (local_defined(gp, sv.name)) {
             id = g->GetOrAddValue(sv.name);

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -59,6 +60,16 @@ bool AllTensorTyped(const onnx::GraphProto& g) {
   return true;
 }
 
+// IEEE half -> float, so float16 outputs are compared like float32 ones.
+double HalfToDouble(uint16_t h) {
+  const int sign = h >> 15, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  double v;
+  if (exp == 0) v = std::ldexp(mant, -24);
+  else if (exp == 31) v = mant ? NAN : INFINITY;
+  else v = std::ldexp(mant + 1024, exp - 25);
+  return sign ? -v : v;
+}
+
 std::string Compare(const pl::Tensor& got, const pl::Tensor& want, double atol, double rtol) {
   if (got.dtype() != want.dtype())
     return std::string("dtype ") + pl::DataTypeName(got.dtype()) + " != expected " + pl::DataTypeName(want.dtype());
@@ -78,10 +89,14 @@ std::string Compare(const pl::Tensor& got, const pl::Tensor& want, double atol, 
       case pl::DataType::kUint32: return t.Data<uint32_t>()[i];
       case pl::DataType::kUint64: return static_cast<double>(t.Data<uint64_t>()[i]);
       case pl::DataType::kBool: return t.Data<bool>()[i];
+      case pl::DataType::kFloat16: return HalfToDouble(t.Data<uint16_t>()[i]);
       default: return 0;
     }
   };
-  const bool exact = got.dtype() != pl::DataType::kFloat32 && got.dtype() != pl::DataType::kFloat64;
+  const bool exact = got.dtype() != pl::DataType::kFloat32 && got.dtype() != pl::DataType::kFloat64 &&
+                     got.dtype() != pl::DataType::kFloat16;
+  // float16 carries ~3 decimal digits: compare at its own precision.
+  if (got.dtype() == pl::DataType::kFloat16) { atol = std::max(atol, 1e-3); rtol = std::max(rtol, 4e-3); }
   for (int64_t i = 0; i < n; ++i) {
     double g = value(got, i), w = value(want, i);
     if (std::isnan(w) && std::isnan(g)) continue;

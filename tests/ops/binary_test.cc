@@ -55,6 +55,27 @@ TEST(Binary, ArithIntegerTypes) {
   EXPECT_EQ(BinVec<double>("Div", T_<double>({1}, {1}), T_<double>({1}, {4})), (std::vector<double>{0.25}));
 }
 
+Tensor HalfT(const std::vector<uint16_t>& bits) {
+  Tensor t = *Tensor::Create(DataType::kFloat16, {static_cast<int64_t>(bits.size())});
+  for (size_t i = 0; i < bits.size(); ++i) t.MutableData<uint16_t>()[i] = bits[i];
+  return t;
+}
+
+TEST(Binary, Float16) {
+  // 1 + 2 = 3 (0x4200); 0.5 * -4 = -2 (0xC000); fmod(5, 3) = 2 (0x4000).
+  auto r = Bin("Add", HalfT({0x3C00, 0x3800}), HalfT({0x4000, 0x3800}));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->dtype(), DataType::kFloat16);
+  EXPECT_EQ(r->Data<uint16_t>()[0], 0x4200);
+  EXPECT_EQ(r->Data<uint16_t>()[1], 0x3C00);
+  auto m = Bin("Mul", HalfT({0x3800}), HalfT({0xC400}));
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->Data<uint16_t>()[0], 0xC000);
+  auto f = Bin("Mod", HalfT({0x4500}), HalfT({0x4200}), {AttrInt("fmod", 1)});
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->Data<uint16_t>()[0], 0x4000);
+}
+
 TEST(Binary, LegacyBroadcastAttribute) {
   Tensor a = T_<float>({2, 3}, {1, 2, 3, 4, 5, 6});
   // opset 6, broadcast=1, axis=0: B [2] lines up with A's dim 0.

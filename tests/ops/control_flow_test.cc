@@ -148,6 +148,24 @@ TEST(If, NestedIfWithDataDependentConditions) {
   }
 }
 
+TEST(If, SubgraphValueInfoMayNameOuterValues) {
+  // Some exporters list captured outer values in the subgraph's value_info; they stay outer.
+  auto then_g = G("then", {ConstNode("one", T_<float>({}, {1})), N("Add", {"x", "one"}, {"t"})}, {},
+                  {VI("t", TensorProto::FLOAT)});
+  *then_g.add_value_info() = VI("x", TensorProto::FLOAT);
+  auto else_g = G("else", {}, {}, {VI("x", TensorProto::FLOAT)});
+  *else_g.add_value_info() = VI("x", TensorProto::FLOAT);
+  NodeSpec n{"If", "", {"c"}, {"y"}, {AttrGraph("then_branch", then_g), AttrGraph("else_branch", else_g)}};
+  auto p = Make(BuildModel({n}, {Bool(true, "c"), Named(T_<float>({2}, {1, 2}), "x")}, {}, {"y"}));
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  auto t = RunModel(p->get(), {Bool(true, "c"), Named(T_<float>({2}, {1, 2}), "x")});
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(ToVec<float>((*t)[0]), (std::vector<float>{2, 3}));
+  auto e = RunModel(p->get(), {Bool(false, "c"), Named(T_<float>({2}, {1, 2}), "x")});
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(ToVec<float>((*e)[0]), (std::vector<float>{1, 2}));
+}
+
 TEST(If, MismatchedBranchOutputCountsFailAtLoad) {
   auto then_g = G("then", {ConstNode("a", T_<float>({}, {1})), ConstNode("b", T_<float>({}, {2}))}, {},
                   {Scalar("a", TensorProto::FLOAT), Scalar("b", TensorProto::FLOAT)});
@@ -366,6 +384,79 @@ TEST(Loop, ClonesRunConcurrently) {
     const float z = static_cast<float>(k + 1);
     EXPECT_EQ(got[k], 2 * z * z * z) << "clone " << k;
   }
+}
+
+// ---- Scan ----
+
+// Body: s_out = s_in + x_t; y_t = s_out (a running sum).
+onnx::GraphProto RunningSumBody() {
+  return G("body", {N("Add", {"s_in", "x_t"}, {"s_out"}), N("Identity", {"s_out"}, {"y_t"})},
+           {VI("s_in", TensorProto::FLOAT), VI("x_t", TensorProto::FLOAT)},
+           {VI("s_out", TensorProto::FLOAT), VI("y_t", TensorProto::FLOAT)});
+}
+
+StatusOr<std::vector<Tensor>> RunScan9(const Tensor& x, std::vector<onnx::AttributeProto> attrs) {
+  attrs.push_back(AttrGraph("body", RunningSumBody()));
+  attrs.push_back(AttrInt("num_scan_inputs", 1));
+  NodeSpec n{"Scan", "", {"s0", "x"}, {"s", "y"}, attrs};
+  Tensor s0 = Named(T_<float>({2}, {0, 0}), "s0");
+  Tensor xn = Named(x, "x");
+  PL_ASSIGN_OR_RETURN(auto p, Make(BuildModel({n}, {s0, xn}, {}, {"s", "y"}, 11)));
+  return RunModel(p.get(), {s0, xn});
+}
+
+TEST(Scan, DirectionsAndAxes) {
+  Tensor x = T_<float>({3, 2}, {1, 2, 3, 4, 5, 6});
+  auto fwd = RunScan9(x, {});
+  ASSERT_TRUE(fwd.ok()) << fwd.status().ToString();
+  EXPECT_EQ(ToVec<float>((*fwd)[0]), (std::vector<float>{9, 12}));
+  EXPECT_EQ((*fwd)[1].shape(), (Shape{3, 2}));
+  EXPECT_EQ(ToVec<float>((*fwd)[1]), (std::vector<float>{1, 2, 4, 6, 9, 12}));
+  // Reverse input: rows 2, 1, 0 -> 5 6, 8 10, 9 12.
+  auto rin = RunScan9(x, {AttrInts("scan_input_directions", {1})});
+  ASSERT_TRUE(rin.ok()) << rin.status().ToString();
+  EXPECT_EQ(ToVec<float>((*rin)[1]), (std::vector<float>{5, 6, 8, 10, 9, 12}));
+  // Reverse output: the elements are stacked last to first.
+  auto rout = RunScan9(x, {AttrInts("scan_output_directions", {1})});
+  ASSERT_TRUE(rout.ok()) << rout.status().ToString();
+  EXPECT_EQ(ToVec<float>((*rout)[1]), (std::vector<float>{9, 12, 4, 6, 1, 2}));
+  // Scan over axis 1 of the transposed input, stack along axis 1 (negative: -1).
+  Tensor xt = T_<float>({2, 3}, {1, 3, 5, 2, 4, 6});
+  auto ax = RunScan9(xt, {AttrInts("scan_input_axes", {1}), AttrInts("scan_output_axes", {-1})});
+  ASSERT_TRUE(ax.ok()) << ax.status().ToString();
+  EXPECT_EQ((*ax)[1].shape(), (Shape{2, 3}));
+  EXPECT_EQ(ToVec<float>((*ax)[1]), (std::vector<float>{1, 4, 9, 2, 6, 12}));
+}
+
+TEST(Scan, Opset8BatchAndSequenceLens) {
+  // Batch of 2 running sums, lengths 3 and 2: the second scan output row ends with padding 0.
+  auto body = G("body", {N("Add", {"s_in", "x_t"}, {"s_out"}), N("Identity", {"s_out"}, {"y_t"})},
+                {VI("s_in", TensorProto::FLOAT), VI("x_t", TensorProto::FLOAT)},
+                {VI("s_out", TensorProto::FLOAT), VI("y_t", TensorProto::FLOAT)});
+  NodeSpec n{"Scan", "", {"lens", "s0", "x"}, {"s", "y"}, {AttrGraph("body", body), AttrInt("num_scan_inputs", 1)}};
+  Tensor lens = Named(T_<int64_t>({2}, {3, 2}), "lens");
+  Tensor s0 = Named(T_<float>({2, 1}, {0, 100}), "s0");
+  Tensor x = Named(T_<float>({2, 3, 1}, {1, 2, 3, 10, 20, 30}), "x");
+  auto p = Make(BuildModel({n}, {lens, s0, x}, {}, {"s", "y"}, 8));
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  auto r = RunModel(p->get(), {lens, s0, x});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(ToVec<float>((*r)[0]), (std::vector<float>{6, 130}));
+  EXPECT_EQ((*r)[1].shape(), (Shape{2, 3, 1}));
+  EXPECT_EQ(ToVec<float>((*r)[1]), (std::vector<float>{1, 3, 6, 110, 130, 0}));
+}
+
+TEST(Scan, MismatchedSequenceLengthsAreAnError) {
+  auto body = G("body", {N("Add", {"a", "b"}, {"c"})}, {VI("a", TensorProto::FLOAT), VI("b", TensorProto::FLOAT)},
+                {VI("c", TensorProto::FLOAT)});
+  NodeSpec n{"Scan", "", {"x", "y"}, {"z"}, {AttrGraph("body", body), AttrInt("num_scan_inputs", 2)}};
+  Tensor x = Named(T_<float>({3}, {1, 2, 3}), "x");
+  Tensor y = Named(T_<float>({2}, {1, 2}), "y");
+  auto p = Make(BuildModel({n}, {x, y}, {}, {"z"}, 11));
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  auto r = RunModel(p->get(), {x, y});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("different sequence lengths"), std::string::npos) << r.status().ToString();
 }
 
 }  // namespace

@@ -202,11 +202,13 @@ TEST(Conv, FastPathsMatchNaiveLoop) {
       {{1, 4, 6, 5, 7}, {3, 4, 2, 3, 2}, {1, 2, 1}, {1, 1, 2}, {1, 0, 1, 0, 1, 1}, 1, true},  // 3D
       {{2, 6, 30}, {4, 3, 5}, {2}, {2}, {3, 1}, 2, true},                          // 1D grouped
       {{1, 64, 20, 24}, {40, 64, 3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 1, true},    // K > packing block
+      {{1, 32, 4, 4}, {200, 32, 3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 1, false},    // tiny image, many filters
+      {{1, 7, 12, 12}, {5, 7, 7, 7}, {2, 2}, {1, 1}, {3, 3, 3, 3}, 1, true},       // 7x7 stride 2
+      {{1, 5, 11, 12}, {5, 1, 7, 7}, {1, 1}, {1, 1}, {3, 3, 3, 3}, 5, true},       // depthwise 7x7
+      {{1, 3, 9, 10}, {3, 1, 3, 3}, {2, 2}, {1, 1}, {0, 0, 0, 0}, 3, true},        // depthwise no pad s2
   };
-  for (const ConvCase& c : cases) {
-    CheckAgainstNaive(c, 1);
-    CheckAgainstNaive(c, 4);
-  }
+  for (const ConvCase& c : cases)
+    for (int threads : {1, 4, 16}) CheckAgainstNaive(c, threads);  // 16: too few chunks, threaded GEMM
 }
 
 TEST(Conv, AutoPadSameMatchesExplicitPads) {

@@ -100,6 +100,11 @@ TEST(Sgemm, PropagatesNaNAndInf) {
     if (j == 5) EXPECT_EQ(C[N + j], inf);
     else EXPECT_EQ(C[N + j], 3.f) << j;
   }
+  // alpha == 0 still multiplies: 0 * NaN is NaN (numpy semantics of ONNX Gemm).
+  std::vector<float> C0(M * N, 0.f);
+  Sgemm(false, false, M, N, K, 0.f, A.data(), K, B.data(), N, 0.f, C0.data(), N);
+  EXPECT_TRUE(std::isnan(C0[0]));
+  EXPECT_EQ(C0[N], 0.f);
   // Inf * 0 is NaN, it must not be skipped as a zero product.
   std::vector<float> A2 = {0.f}, B2 = {inf}, C2 = {0.f};
   Sgemm(false, false, 1, 1, 1, 1.f, A2.data(), 1, B2.data(), 1, 0.f, C2.data(), 1);

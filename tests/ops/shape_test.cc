@@ -1,7 +1,7 @@
 // Shape (1, 13, 15 start/end) and Size, pinned to the ONNX spec examples.
 #include <gtest/gtest.h>
 
-#include "util/test_util.h"
+#include "ops/ref_op_util.h"
 
 namespace pl::test {
 namespace {
@@ -9,7 +9,7 @@ namespace {
 Tensor Zeros234() { return T_<float>({2, 3, 4}, std::vector<float>(24, 0.f)); }
 
 std::vector<int64_t> ShapeOf(const Tensor& x, std::vector<onnx::AttributeProto> attrs, int opset, Shape* out_shape) {
-  auto r = RunOp("Shape", {x}, attrs, 1, opset);
+  auto r = RunRef("Shape", {x}, attrs, 1, opset);
   EXPECT_TRUE(r.ok()) << r.status().ToString();
   if (!r.ok()) return {};
   EXPECT_EQ((*r)[0].dtype(), DataType::kInt64);
@@ -44,12 +44,12 @@ TEST(ShapeOp, Opset15StartEnd) {
 }
 
 TEST(SizeOp, CountsElements) {
-  auto r = RunOp("Size", {Zeros234()}, {});
+  auto r = RunRef("Size", {Zeros234()}, {});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ((*r)[0].dtype(), DataType::kInt64);
   EXPECT_EQ((*r)[0].shape(), Shape{});
   EXPECT_EQ(ToVec<int64_t>((*r)[0]), (std::vector<int64_t>{24}));
-  r = RunOp("Size", {T_<uint8_t>({0, 3}, {})}, {}, 1, 1);
+  r = RunRef("Size", {T_<uint8_t>({0, 3}, {})}, {}, 1, 1);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(ToVec<int64_t>((*r)[0]), (std::vector<int64_t>{0}));
 }

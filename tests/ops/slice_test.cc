@@ -4,7 +4,7 @@
 #include <limits>
 #include <numeric>
 
-#include "util/test_util.h"
+#include "ops/ref_op_util.h"
 
 namespace pl::test {
 namespace {
@@ -25,7 +25,7 @@ StatusOr<std::vector<Tensor>> Slice13(const Tensor& x, std::vector<int64_t> star
   std::vector<Tensor> in = {x, I64(starts), I64(ends)};
   in.push_back(axes.empty() ? Tensor() : I64(axes));
   if (!steps.empty()) in.push_back(I64(steps));
-  return RunOp("Slice", in, {}, 1, 13);
+  return RunRef("Slice", in, {}, 1, 13);
 }
 
 TEST(SliceOp, SpecExample1) {
@@ -89,7 +89,7 @@ TEST(SliceOp, NegativeAxesAndSteps2D) {
 TEST(SliceOp, Int32IndicesAndOtherDtypes) {
   std::vector<Tensor> in = {T_<int8_t>({5}, {1, 2, 3, 4, 5}), T_<int32_t>({1}, {1}), T_<int32_t>({1}, {4}),
                             T_<int32_t>({1}, {0}), T_<int32_t>({1}, {2})};
-  auto r = RunOp("Slice", in, {}, 1, 11);
+  auto r = RunRef("Slice", in, {}, 1, 11);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ((*r)[0].dtype(), DataType::kInt8);
   EXPECT_EQ(ToVec<int8_t>((*r)[0]), (std::vector<int8_t>{2, 4}));
@@ -99,17 +99,17 @@ TEST(SliceOp, Int32IndicesAndOtherDtypes) {
 }
 
 TEST(SliceOp, ConstantIndexInputs) {
-  auto r = RunOp("Slice", {Iota({6}), I64({1}), I64({5}), I64({0}), I64({2})}, {}, 1, 13, {1, 2, 3, 4});
+  auto r = RunRef("Slice", {Iota({6}), I64({1}), I64({5}), I64({0}), I64({2})}, {}, 1, 13, {1, 2, 3, 4});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(ToVec<float>((*r)[0]), (std::vector<float>{1, 3}));
 }
 
 TEST(SliceOp, Opset1Attributes) {
-  auto r = RunOp("Slice", {T_<float>({2, 4}, {1, 2, 3, 4, 5, 6, 7, 8})},
+  auto r = RunRef("Slice", {T_<float>({2, 4}, {1, 2, 3, 4, 5, 6, 7, 8})},
                  {AttrInts("starts", {0, 1}), AttrInts("ends", {-1, 1000})}, 1, 1);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(ToVec<float>((*r)[0]), (std::vector<float>{2, 3, 4}));
-  r = RunOp("Slice", {Iota({3, 4})}, {AttrInts("starts", {1}), AttrInts("ends", {3}), AttrInts("axes", {1})}, 1, 9);
+  r = RunRef("Slice", {Iota({3, 4})}, {AttrInts("starts", {1}), AttrInts("ends", {3}), AttrInts("axes", {1})}, 1, 9);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(ToVec<float>((*r)[0]), (std::vector<float>{1, 2, 5, 6, 9, 10}));
 }
@@ -119,8 +119,8 @@ TEST(SliceOp, Errors) {
   EXPECT_FALSE(Slice13(Iota({2, 2}), {0, 0}, {1, 1}, {1, 1}).ok());        // repeated axis
   EXPECT_FALSE(Slice13(Iota({2, 2}), {0, 0}, {1}).ok());                   // length mismatch
   EXPECT_FALSE(Slice13(Iota({2, 2}), {0}, {1}, {2}).ok());                 // axis out of range
-  EXPECT_FALSE(RunOp("Slice", {Iota({4})}, {AttrInts("starts", {0, 1}), AttrInts("ends", {1})}, 1, 1).ok());
-  EXPECT_FALSE(RunOp("Slice", {Iota({4})}, {AttrInts("starts", {0})}, 1, 1).ok());  // ends missing
+  EXPECT_FALSE(RunRef("Slice", {Iota({4})}, {AttrInts("starts", {0, 1}), AttrInts("ends", {1})}, 1, 1).ok());
+  EXPECT_FALSE(RunRef("Slice", {Iota({4})}, {AttrInts("starts", {0})}, 1, 1).ok());  // ends missing
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // Split: split attribute (< 13) and input (13+), equal parts, num_outputs (18), zero-size parts.
 #include <gtest/gtest.h>
 
-#include "ops/run_unchecked.h"
+#include "ops/ref_op_util.h"
 
 namespace pl::test {
 namespace {
@@ -10,14 +10,14 @@ Tensor I64(std::vector<int64_t> v) { return T_<int64_t>({static_cast<int64_t>(v.
 Tensor Six() { return T_<float>({6}, {1, 2, 3, 4, 5, 6}); }
 
 TEST(SplitOp, EqualParts) {
-  auto r = RunOp("Split", {Six()}, {}, 3, 13);
+  auto r = RunRef("Split", {Six()}, {}, 3, 13);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->size(), 3u);
   EXPECT_EQ(ToVec<float>((*r)[0]), (std::vector<float>{1, 2}));
   EXPECT_EQ(ToVec<float>((*r)[1]), (std::vector<float>{3, 4}));
   EXPECT_EQ(ToVec<float>((*r)[2]), (std::vector<float>{5, 6}));
   // 2-D, axis 1 (spec example).
-  r = RunOp("Split", {T_<float>({2, 6}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})}, {AttrInt("axis", 1)}, 2, 13);
+  r = RunRef("Split", {T_<float>({2, 6}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})}, {AttrInt("axis", 1)}, 2, 13);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ((*r)[0].shape(), (Shape{2, 3}));
   EXPECT_EQ(ToVec<float>((*r)[0]), (std::vector<float>{1, 2, 3, 7, 8, 9}));
@@ -25,21 +25,21 @@ TEST(SplitOp, EqualParts) {
 }
 
 TEST(SplitOp, SplitInputAndAttribute) {
-  auto r = RunOp("Split", {Six(), I64({2, 4})}, {}, 2, 13);
+  auto r = RunRef("Split", {Six(), I64({2, 4})}, {}, 2, 13);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(ToVec<float>((*r)[0]), (std::vector<float>{1, 2}));
   EXPECT_EQ(ToVec<float>((*r)[1]), (std::vector<float>{3, 4, 5, 6}));
-  r = RunOp("Split", {T_<int32_t>({2, 3}, {1, 2, 3, 4, 5, 6})}, {AttrInt("axis", -1), AttrInts("split", {1, 2})}, 2, 11);
+  r = RunRef("Split", {T_<int32_t>({2, 3}, {1, 2, 3, 4, 5, 6})}, {AttrInt("axis", -1), AttrInts("split", {1, 2})}, 2, 11);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(ToVec<int32_t>((*r)[0]), (std::vector<int32_t>{1, 4}));
   EXPECT_EQ(ToVec<int32_t>((*r)[1]), (std::vector<int32_t>{2, 3, 5, 6}));
-  r = RunOp("Split", {Six()}, {AttrInts("split", {5, 1})}, 2, 2);
+  r = RunRef("Split", {Six()}, {AttrInts("split", {5, 1})}, 2, 2);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(ToVec<float>((*r)[1]), (std::vector<float>{6}));
 }
 
 TEST(SplitOp, ZeroSizeParts) {
-  auto r = RunOp("Split", {Six(), I64({0, 6, 0})}, {}, 3, 13);
+  auto r = RunRef("Split", {Six(), I64({0, 6, 0})}, {}, 3, 13);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ((*r)[0].shape(), (Shape{0}));
   EXPECT_EQ((*r)[1].shape(), (Shape{6}));
@@ -47,20 +47,20 @@ TEST(SplitOp, ZeroSizeParts) {
 }
 
 TEST(SplitOp, Opset18NumOutputsUnevenLastChunk) {
-  auto r = RunOpUnchecked("Split", {T_<float>({7}, {1, 2, 3, 4, 5, 6, 7})}, {AttrInt("num_outputs", 3)}, 3, 18);
+  auto r = RunRefUnchecked("Split", {T_<float>({7}, {1, 2, 3, 4, 5, 6, 7})}, {AttrInt("num_outputs", 3)}, 3, 18);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(ToVec<float>((*r)[0]), (std::vector<float>{1, 2, 3}));
   EXPECT_EQ(ToVec<float>((*r)[1]), (std::vector<float>{4, 5, 6}));
   EXPECT_EQ(ToVec<float>((*r)[2]), (std::vector<float>{7}));
   // num_outputs must match the node's outputs.
-  EXPECT_FALSE(RunOpUnchecked("Split", {Six()}, {AttrInt("num_outputs", 3)}, 2, 18).ok());
+  EXPECT_FALSE(RunRefUnchecked("Split", {Six()}, {AttrInt("num_outputs", 3)}, 2, 18).ok());
 }
 
 TEST(SplitOp, Errors) {
-  EXPECT_FALSE(RunOp("Split", {T_<float>({7}, {1, 2, 3, 4, 5, 6, 7})}, {}, 3, 13).ok());  // uneven before 18
-  EXPECT_FALSE(RunOp("Split", {Six(), I64({2, 2})}, {}, 2, 13).ok());                     // sum != 6
-  EXPECT_FALSE(RunOp("Split", {Six(), I64({6})}, {}, 2, 13).ok());                        // count != outputs
-  EXPECT_FALSE(RunOp("Split", {Six()}, {AttrInt("axis", 1)}, 2, 13).ok());
+  EXPECT_FALSE(RunRef("Split", {T_<float>({7}, {1, 2, 3, 4, 5, 6, 7})}, {}, 3, 13).ok());  // uneven before 18
+  EXPECT_FALSE(RunRef("Split", {Six(), I64({2, 2})}, {}, 2, 13).ok());                     // sum != 6
+  EXPECT_FALSE(RunRef("Split", {Six(), I64({6})}, {}, 2, 13).ok());                        // count != outputs
+  EXPECT_FALSE(RunRef("Split", {Six()}, {AttrInt("axis", 1)}, 2, 13).ok());
 }
 
 }  // namespace

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "ops/run_unchecked.h"
+#include "ops/ref_op_util.h"
 
 namespace pl::test {
 namespace {
@@ -41,7 +41,7 @@ std::vector<T> Oracle(const Tensor& x, const std::vector<int64_t>& perm) {
 }
 
 TEST(TransposeOp, DefaultReversesDims) {
-  auto r = RunOp("Transpose", {T_<float>({2, 3}, {1, 2, 3, 4, 5, 6})}, {});
+  auto r = RunRef("Transpose", {T_<float>({2, 3}, {1, 2, 3, 4, 5, 6})}, {});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ((*r)[0].shape(), (Shape{3, 2}));
   EXPECT_EQ(ToVec<float>((*r)[0]), (std::vector<float>{1, 4, 2, 5, 3, 6}));
@@ -50,10 +50,10 @@ TEST(TransposeOp, DefaultReversesDims) {
 TEST(TransposeOp, HandComputed3D) {
   // x[i][j][k] = 100i + 10j + k, shape [2,2,2]; perm [1,0,2] swaps i and j.
   Tensor x = T_<int32_t>({2, 2, 2}, {0, 1, 10, 11, 100, 101, 110, 111});
-  auto r = RunOp("Transpose", {x}, {AttrInts("perm", {1, 0, 2})}, 1, 1);
+  auto r = RunRef("Transpose", {x}, {AttrInts("perm", {1, 0, 2})}, 1, 1);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(ToVec<int32_t>((*r)[0]), (std::vector<int32_t>{0, 1, 100, 101, 10, 11, 110, 111}));
-  r = RunOp("Transpose", {x}, {AttrInts("perm", {2, 0, 1})});
+  r = RunRef("Transpose", {x}, {AttrInts("perm", {2, 0, 1})});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(ToVec<int32_t>((*r)[0]), (std::vector<int32_t>{0, 10, 100, 110, 1, 11, 101, 111}));
 }
@@ -62,7 +62,7 @@ TEST(TransposeOp, AllPermutationsOfOddShapeMatchOracle) {
   Tensor x = Iota<float>({3, 5, 2, 7});
   std::vector<int64_t> perm = {0, 1, 2, 3};
   do {
-    auto r = RunOp("Transpose", {x}, {AttrInts("perm", perm)});
+    auto r = RunRef("Transpose", {x}, {AttrInts("perm", perm)});
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     EXPECT_EQ(ToVec<float>((*r)[0]), Oracle<float>(x, perm));
   } while (std::next_permutation(perm.begin(), perm.end()));
@@ -71,7 +71,7 @@ TEST(TransposeOp, AllPermutationsOfOddShapeMatchOracle) {
 TEST(TransposeOp, ElementSizesAndLargeTiles) {
   auto check = [](const Tensor& x, std::vector<int64_t> perm, auto zero) {
     using T = decltype(zero);
-    auto r = RunOp("Transpose", {x}, {AttrInts("perm", perm)});
+    auto r = RunRef("Transpose", {x}, {AttrInts("perm", perm)});
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     EXPECT_EQ(ToVec<T>((*r)[0]), Oracle<T>(x, perm));
   };
@@ -87,7 +87,7 @@ TEST(TransposeOp, ThreadedPathsMatchOracle) {
   // Both the tiled path and the run-copy path, big enough to be split over 4 threads.
   for (auto perm : std::vector<std::vector<int64_t>>{{2, 0, 1}, {1, 0, 2}, {0, 2, 1}}) {
     Tensor x = Iota<float>({7, 257, 301});
-    auto r = RunOpUnchecked("Transpose", {x}, {AttrInts("perm", perm)}, 1, 13, /*threads=*/4);
+    auto r = RunRefUnchecked("Transpose", {x}, {AttrInts("perm", perm)}, 1, 13, /*threads=*/4);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     EXPECT_EQ(ToVec<float>((*r)[0]), Oracle<float>(x, perm));
   }
@@ -95,9 +95,9 @@ TEST(TransposeOp, ThreadedPathsMatchOracle) {
 
 TEST(TransposeOp, Errors) {
   Tensor x = Iota<float>({2, 3});
-  EXPECT_FALSE(RunOp("Transpose", {x}, {AttrInts("perm", {0})}).ok());
-  EXPECT_FALSE(RunOp("Transpose", {x}, {AttrInts("perm", {1, 1})}).ok());
-  EXPECT_FALSE(RunOp("Transpose", {x}, {AttrInts("perm", {0, 2})}).ok());
+  EXPECT_FALSE(RunRef("Transpose", {x}, {AttrInts("perm", {0})}).ok());
+  EXPECT_FALSE(RunRef("Transpose", {x}, {AttrInts("perm", {1, 1})}).ok());
+  EXPECT_FALSE(RunRef("Transpose", {x}, {AttrInts("perm", {0, 2})}).ok());
 }
 
 }  // namespace

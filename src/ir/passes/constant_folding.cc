@@ -3,6 +3,7 @@
 // Shape (and Size) of a value whose shape is fully known becomes a constant too, so the
 // Shape -> Cast -> Slice -> Concat chains exporters emit for Reshape targets fold away once
 // static shapes are known.
+#include <algorithm>
 #include <set>
 
 #include "pl/op_registry.h"

@@ -103,6 +103,73 @@ bool SomeBackendHasKernel(const Config& config, const std::string& domain, const
   return false;
 }
 
+int64_t FoldableConvChannels(const Graph& g, const Node& n) {
+  if (!(IsOp(n, "Conv") || IsOp(n, "ConvTranspose")) || n.inputs.size() < 2 || n.outputs.empty()) return -1;
+  const Tensor* w = ConstOf(g, n.inputs[1]);
+  if (!w || w->dtype() != DataType::kFloat32 || w->rank() < 3) return -1;
+  int64_t group = 1;
+  if (auto it = n.attrs.find("group"); it != n.attrs.end()) group = it->second.i;
+  if (group < 1 || w->dim(0) % group != 0) return -1;
+  const int64_t m = n.op_type == "Conv" ? w->dim(0) : w->dim(1) * group;
+  if (n.inputs.size() > 2 && n.inputs[2] >= 0) {
+    const Tensor* b = ConstOf(g, n.inputs[2]);
+    if (!b || b->dtype() != DataType::kFloat32 || b->NumElements() != m) return -1;
+  }
+  return m;
+}
+
+void ScaleConvOutput(Graph* g, int conv, const std::vector<float>& scale, const std::vector<float>& shift) {
+  Node& n = g->nodes[conv];
+  const Tensor& w = *ConstOf(*g, n.inputs[1]);
+  int64_t group = 1;
+  if (auto it = n.attrs.find("group"); it != n.attrs.end()) group = it->second.i;
+  const bool transpose = n.op_type == "ConvTranspose";
+  const int64_t m = transpose ? w.dim(1) * group : w.dim(0);
+  auto sc = [&](int64_t c) { return scale.size() == 1 ? scale[0] : scale[c]; };
+  auto sh = [&](int64_t c) { return shift.size() == 1 ? shift[0] : shift[c]; };
+  Tensor nw = w.Clone().value();
+  float* pw = nw.MutableData<float>();
+  const int64_t per = w.NumElements() / (w.dim(0) * w.dim(1));  // kernel elements
+  for (int64_t i = 0; i < w.dim(0); ++i)
+    for (int64_t j = 0; j < w.dim(1); ++j) {
+      // Conv W [M, C/g, k]: channel i. ConvTranspose W [C, M/g, k]: channel group(i) * M/g + j.
+      const int64_t c = transpose ? (i / (w.dim(0) / group)) * w.dim(1) + j : i;
+      const float f = sc(c);
+      float* p = pw + (i * w.dim(1) + j) * per;
+      for (int64_t k = 0; k < per; ++k) p[k] *= f;
+    }
+  std::vector<float> bias(m, 0.f);
+  if (n.inputs.size() > 2 && n.inputs[2] >= 0) {
+    const Tensor* b = ConstOf(*g, n.inputs[2]);
+    bias.assign(b->Data<float>(), b->Data<float>() + m);
+  }
+  for (int64_t c = 0; c < m; ++c) bias[c] = bias[c] * sc(c) + sh(c);
+  const std::string wname = g->values[n.inputs[1]].name;
+  const int wv = AddConstant(g, wname + "_folded", std::move(nw));
+  const int bv = AddConstant(g, n.name + "_bias_folded", Tensor::FromVector<float>({m}, bias).value());
+  Node& n2 = g->nodes[conv];  // AddConstant may not move nodes, but stay safe
+  n2.inputs[1] = wv;
+  if (n2.inputs.size() < 3) n2.inputs.resize(3, -1);
+  n2.inputs[2] = bv;
+}
+
+bool ChannelVector(const Graph& g, int v, int64_t channels, size_t rank, std::vector<float>* out) {
+  const Tensor* t = ConstOf(g, v);
+  if (!t || t->dtype() != DataType::kFloat32 || static_cast<size_t>(t->rank()) > rank) return false;
+  if (t->NumElements() == 1) {
+    out->assign(1, t->Data<float>()[0]);
+    return true;
+  }
+  // Aligned to [N, M, s...]: every dim but the channel one must be 1.
+  const size_t off = rank - t->rank();
+  for (size_t i = 0; i < static_cast<size_t>(t->rank()); ++i) {
+    const int64_t d = t->dim(static_cast<int>(i));
+    if (off + i == 1 ? d != channels : d != 1) return false;
+  }
+  out->assign(t->Data<float>(), t->Data<float>() + channels);
+  return true;
+}
+
 // ----- symbolic shapes -----
 
 bool ShapeSymbols::FitsInto(int operand, int target) const {

@@ -2,7 +2,11 @@
 
 namespace pl::ir {
 
-std::vector<std::string> PassNames() { return {"identity_removal", "dead_node_removal"}; }
+std::vector<std::string> PassNames() {
+  return {"identity_removal", "constant_folding",  "fuse_conv_bn",      "fuse_conv_scale",
+          "fuse_hardswish",   "fuse_layer_norm",   "fuse_activation",   "fuse_residual_add",
+          "onednn_regions",   "dead_node_removal"};
+}
 
 // Subgraphs, at any depth, get the always-on pass (their Constant nodes become shared constants).
 static Status PrepareSubgraphs(Graph* g) {
@@ -19,8 +23,21 @@ static Status PrepareSubgraphs(Graph* g) {
 
 Status RunPasses(Graph* g, const Config& config) {
   PL_RETURN_IF_ERROR(ConstantNodesToValues(g));
-  if (config.PassEnabled("identity_removal")) PL_RETURN_IF_ERROR(RemoveIdentityNodes(g));
-  if (config.PassEnabled("dead_node_removal")) PL_RETURN_IF_ERROR(RemoveDeadNodes(g));
+  auto on = [&](const char* name) { return config.PassEnabled(name); };
+  if (on("identity_removal")) PL_RETURN_IF_ERROR(RemoveIdentityNodes(g));
+  if (on("constant_folding")) PL_RETURN_IF_ERROR(FoldConstants(g));
+  if (on("dead_node_removal")) PL_RETURN_IF_ERROR(RemoveDeadNodes(g));
+  PL_RETURN_IF_ERROR(g->Finalize());
+  if (on("fuse_conv_bn")) PL_RETURN_IF_ERROR(FuseConvBatchNorm(g));
+  if (on("fuse_conv_scale")) PL_RETURN_IF_ERROR(FuseConvScale(g));
+  if (on("fuse_hardswish")) PL_RETURN_IF_ERROR(FuseHardSwish(g, config));
+  if (on("fuse_layer_norm")) PL_RETURN_IF_ERROR(FuseLayerNorm(g, config));
+  PL_RETURN_IF_ERROR(g->Finalize());
+  if (on("fuse_activation")) PL_RETURN_IF_ERROR(FuseActivation(g, config));
+  if (on("fuse_residual_add")) PL_RETURN_IF_ERROR(FuseResidualAdd(g, config));
+  PL_RETURN_IF_ERROR(g->Finalize());
+  if (on("onednn_regions")) PL_RETURN_IF_ERROR(FormOneDnnRegions(g, config));
+  if (on("dead_node_removal")) PL_RETURN_IF_ERROR(RemoveDeadNodes(g));
   PL_RETURN_IF_ERROR(g->Finalize());
   return PrepareSubgraphs(g);
 }

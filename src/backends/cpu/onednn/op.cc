@@ -78,6 +78,32 @@ StatusOr<Dims> AlignedOperandDims(const Shape& operand, const Shape& dst) {
 
 }  // namespace
 
+std::vector<PostOp> MergeLinear(const std::vector<PostOp>& ops) {
+  std::vector<PostOp> out;
+  for (const PostOp& p : ops) {
+    if (!out.empty() && p.kind == PostOp::Kind::kEltwise && p.alg == dnnl::algorithm::eltwise_linear &&
+        out.back().kind == PostOp::Kind::kEltwise && out.back().alg == dnnl::algorithm::eltwise_linear) {
+      PostOp& q = out.back();  // p(q(x)) = pa * (qa * x + qb) + pb
+      q.beta = p.alpha * q.beta + p.beta;
+      q.alpha = p.alpha * q.alpha;
+      continue;
+    }
+    out.push_back(p);
+  }
+  return out;
+}
+
+size_t FusablePrefix(const std::vector<PostOp>& ops) {
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (ops[i].kind != PostOp::Kind::kEltwise) continue;
+    for (size_t j = 0; j < i; ++j)
+      if (ops[j].kind == PostOp::Kind::kEltwise && ops[j].alg == ops[i].alg &&
+          (ops[j].alpha != ops[i].alpha || ops[j].beta != ops[i].beta))
+        return i;
+  }
+  return ops.size();
+}
+
 dnnl::primitive_attr ScratchpadAttr() {
   dnnl::primitive_attr a;
   a.set_scratchpad_mode(dnnl::scratchpad_mode::user);

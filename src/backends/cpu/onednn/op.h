@@ -86,15 +86,15 @@ class Op {
   Status PostOpsSeparately(PlanBuilder& b, const Shape& dst_shape, memory dst) const {
     return PostOpsSeparately(b, post_ops_, dst_shape, dst);
   }
-  // Tries a primitive descriptor with post-ops; if oneDNN refuses, builds it without them and
-  // appends them as separate steps. `make(attr)` returns the pd (may throw).
+  // Makes a primitive descriptor (`make(attr)`, may throw) with as many of `ops` fused as oneDNN
+  // takes; `rest` receives those the caller must run as separate steps (PostOpsSeparately).
   template <typename PD, typename F>
   StatusOr<PD> MakeWithPostOps(PlanBuilder& b, const std::vector<PostOp>& ops, const Shape& dst, const Md& dst_md,
-                               F&& make, std::unordered_map<int, memory>* args, bool* separate) const;
+                               F&& make, std::unordered_map<int, memory>* args, std::vector<PostOp>* rest) const;
   template <typename PD, typename F>
   StatusOr<PD> MakeWithPostOps(PlanBuilder& b, const Shape& dst, const Md& dst_md, F&& make,
-                               std::unordered_map<int, memory>* args, bool* separate) const {
-    return MakeWithPostOps<PD>(b, post_ops_, dst, dst_md, std::forward<F>(make), args, separate);
+                               std::unordered_map<int, memory>* args, std::vector<PostOp>* rest) const {
+    return MakeWithPostOps<PD>(b, post_ops_, dst, dst_md, std::forward<F>(make), args, rest);
   }
 
   int opset_ = 0;
@@ -112,13 +112,23 @@ bool IsKnownOpType(const std::string& op_type);
 dnnl::primitive_attr ScratchpadAttr();
 inline bool IsRefImpl(const char* impl) { return std::string(impl).rfind("ref", 0) == 0; }
 
+// Post-ops in a canonical form: consecutive linear ops composed into one.
+std::vector<PostOp> MergeLinear(const std::vector<PostOp>& ops);
+// How many leading post-ops one primitive may fuse. oneDNN 2.6's jit injectors get an eltwise
+// algorithm wrong when it appears twice in a chain with different parameters (two different
+// linears, say): such a chain is cut before the repeat.
+size_t FusablePrefix(const std::vector<PostOp>& ops);
+
 template <typename PD, typename F>
-StatusOr<PD> Op::MakeWithPostOps(PlanBuilder& b, const std::vector<PostOp>& ops, const Shape& dst, const Md& dst_md,
-                                 F&& make, std::unordered_map<int, memory>* args, bool* separate) const {
-  *separate = false;
-  if (!ops.empty()) {
+StatusOr<PD> Op::MakeWithPostOps(PlanBuilder& b, const std::vector<PostOp>& ops_in, const Shape& dst, const Md& dst_md,
+                                 F&& make, std::unordered_map<int, memory>* args, std::vector<PostOp>* rest) const {
+  const std::vector<PostOp> ops = MergeLinear(ops_in);
+  rest->clear();
+  const size_t n = FusablePrefix(ops);
+  if (n > 0) {
+    const std::vector<PostOp> fused(ops.begin(), ops.begin() + n);
     std::vector<Binding> binds;
-    auto attr = PostOpAttr(b, ops, dst, dst_md, &binds);
+    auto attr = PostOpAttr(b, fused, dst, dst_md, &binds);
     if (attr.ok()) {
       bool made = false;
       PD pd;
@@ -141,11 +151,12 @@ StatusOr<PD> Op::MakeWithPostOps(PlanBuilder& b, const std::vector<PostOp>& ops,
           PL_ASSIGN_OR_RETURN(memory m, b.In(bd.input, bd.md));
           (*args)[bd.arg] = m;
         }
+        rest->assign(ops.begin() + n, ops.end());
         return pd;
       }
     }
-    *separate = true;
   }
+  rest->assign(ops.begin(), ops.end());
   try {
     return PD(make(ScratchpadAttr()));
   } catch (const dnnl::error& e) {

@@ -234,7 +234,7 @@ class ConvBase : public Op {
     PL_RETURN_IF_ERROR(s);
     const Md src_md = pd0.src_desc(), wei_md = pd0.weights_desc(), dst_md = pd0.dst_desc();
     std::unordered_map<int, memory> args;
-    bool separate = false;
+    std::vector<PostOp> separate;
     PL_ASSIGN_OR_RETURN(dnnl::primitive_desc pd,
                         (MakeWithPostOps<dnnl::primitive_desc>(
                             b, dst_shape, dst_md, [&](const dnnl::primitive_attr& a) { return MakePd(g, src_md, wei_md, dst_md, a); },
@@ -261,7 +261,7 @@ class ConvBase : public Op {
     args[DNNL_ARG_DST] = dst;
     if (has_bias_) args[DNNL_ARG_BIAS] = b.Fixed(bmd_, bias_.get());
     b.Step(dnnl::primitive(pd), std::move(args), pd.scratchpad_desc());
-    if (separate) PL_RETURN_IF_ERROR(PostOpsSeparately(b, dst_shape, dst));
+    if (!separate.empty()) PL_RETURN_IF_ERROR(PostOpsSeparately(b, separate, dst_shape, dst));
     return Status::Ok();
   }
 

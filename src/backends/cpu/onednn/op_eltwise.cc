@@ -79,7 +79,7 @@ class EltwiseOp final : public Op {
     const Shape& shape = b.InShape(0);
     const Md md = b.InMd(0);
     std::unordered_map<int, memory> args;
-    bool separate = false;
+    std::vector<PostOp> separate;
     PL_ASSIGN_OR_RETURN(auto pd, (MakeWithPostOps<dnnl::eltwise_forward::primitive_desc>(
                                      b, shape, md,
                                      [&](const dnnl::primitive_attr& a) {
@@ -93,7 +93,7 @@ class EltwiseOp final : public Op {
     args[DNNL_ARG_SRC] = src;
     args[DNNL_ARG_DST] = dst;
     b.Step(dnnl::eltwise_forward(pd), std::move(args), pd.scratchpad_desc());
-    if (separate) PL_RETURN_IF_ERROR(PostOpsSeparately(b, shape, dst));
+    if (!separate.empty()) PL_RETURN_IF_ERROR(PostOpsSeparately(b, separate, shape, dst));
     return Status::Ok();
   }
 
@@ -175,7 +175,7 @@ class BinaryOp final : public Op {
     const Md md1 = d1 == ToDims(out) ? md0 : Md(d1, memory::data_type::f32, PlainTag(static_cast<int>(out.size())));
     const std::vector<PostOp>& ops = negate ? negated_post_ops_ : post_ops_;
     std::unordered_map<int, memory> args;
-    bool separate = false;
+    std::vector<PostOp> separate;
     PL_ASSIGN_OR_RETURN(auto pd, (MakeWithPostOps<dnnl::binary::primitive_desc>(
                                      b, ops, out, md0,
                                      [&](const dnnl::primitive_attr& at) {
@@ -189,7 +189,7 @@ class BinaryOp final : public Op {
     args[DNNL_ARG_SRC_1] = src1;
     args[DNNL_ARG_DST] = dst;
     b.Step(dnnl::binary(pd), std::move(args), pd.scratchpad_desc());
-    if (separate) PL_RETURN_IF_ERROR(PostOpsSeparately(b, ops, out, dst));
+    if (!separate.empty()) PL_RETURN_IF_ERROR(PostOpsSeparately(b, separate, out, dst));
     return Status::Ok();
   }
 
@@ -206,7 +206,7 @@ class BinaryOp final : public Op {
     else if (exponent_ == 0.5f) alg = algorithm::eltwise_sqrt;
     else if (exponent_ == 1.f) { alg = algorithm::eltwise_linear; alpha = 1.f; beta = 0.f; }
     std::unordered_map<int, memory> args;
-    bool separate = false;
+    std::vector<PostOp> separate;
     PL_ASSIGN_OR_RETURN(auto pd, (MakeWithPostOps<dnnl::eltwise_forward::primitive_desc>(
                                      b, out, md,
                                      [&](const dnnl::primitive_attr& a) {
@@ -219,7 +219,7 @@ class BinaryOp final : public Op {
     args[DNNL_ARG_SRC] = src;
     args[DNNL_ARG_DST] = dst;
     b.Step(dnnl::eltwise_forward(pd), std::move(args), pd.scratchpad_desc());
-    if (separate) PL_RETURN_IF_ERROR(PostOpsSeparately(b, out, dst));
+    if (!separate.empty()) PL_RETURN_IF_ERROR(PostOpsSeparately(b, separate, out, dst));
     return Status::Ok();
   }
 

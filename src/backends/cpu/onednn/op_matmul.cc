@@ -168,7 +168,7 @@ class MatMulOp final : public Op {
       bias_md = PlainMd(c);
     }
     std::unordered_map<int, memory> args;
-    bool separate = false;
+    std::vector<PostOp> separate;
     const Shape& post_shape = flattened ? o : out;
     auto make = [&](const dnnl::primitive_attr& attr) {
       const Md wmd = use_prepared ? w_any : w_user;
@@ -197,7 +197,7 @@ class MatMulOp final : public Op {
     args[DNNL_ARG_DST] = dst;
     if (has_bias_) args[DNNL_ARG_BIAS] = b.Fixed(bias_md, bias_.get());
     b.Step(dnnl::matmul(pd), std::move(args), pd.scratchpad_desc());
-    if (separate) PL_RETURN_IF_ERROR(PostOpsSeparately(b, post_shape, dst));
+    if (!separate.empty()) PL_RETURN_IF_ERROR(PostOpsSeparately(b, separate, post_shape, dst));
     return Status::Ok();
   }
 

@@ -99,7 +99,7 @@ class PoolOp final : public Op {
     const Md src_md = b.InMd(0);
     const Md dst_any(dst, memory::data_type::f32, memory::format_tag::any);
     std::unordered_map<int, memory> args;
-    bool separate = false;
+    std::vector<PostOp> separate;
     Shape dst_shape(dst.begin(), dst.end());
     // The output layout follows the input's; learn it first for the post-ops.
     Md dst_md;
@@ -120,7 +120,7 @@ class PoolOp final : public Op {
     args[DNNL_ARG_SRC] = src;
     args[DNNL_ARG_DST] = out;
     b.Step(dnnl::pooling_v2_forward(pd), std::move(args), pd.scratchpad_desc());
-    if (separate) PL_RETURN_IF_ERROR(PostOpsSeparately(b, dst_shape, out));
+    if (!separate.empty()) PL_RETURN_IF_ERROR(PostOpsSeparately(b, separate, dst_shape, out));
     return Status::Ok();
   }
 
@@ -158,7 +158,7 @@ class SoftmaxOp final : public Op {
       dnnl_axis = 1;
     }
     std::unordered_map<int, memory> args;
-    bool separate = false;
+    std::vector<PostOp> separate;
     PL_ASSIGN_OR_RETURN(auto pd, (MakeWithPostOps<dnnl::softmax_v2_forward::primitive_desc>(
                                      b, x, md,
                                      [&](const dnnl::primitive_attr& a) {
@@ -174,7 +174,7 @@ class SoftmaxOp final : public Op {
     args[DNNL_ARG_SRC] = src;
     args[DNNL_ARG_DST] = dst_view;
     b.Step(dnnl::softmax_v2_forward(pd), std::move(args), pd.scratchpad_desc());
-    if (separate) PL_RETURN_IF_ERROR(PostOpsSeparately(b, x, dst));
+    if (!separate.empty()) PL_RETURN_IF_ERROR(PostOpsSeparately(b, separate, x, dst));
     return Status::Ok();
   }
 
@@ -293,7 +293,7 @@ class ReduceOp final : public Op {
       dst_md = p.dst_desc();
     }));
     std::unordered_map<int, memory> args;
-    bool separate = false;
+    std::vector<PostOp> separate;
     PL_ASSIGN_OR_RETURN(auto pd, (MakeWithPostOps<dnnl::reduction::primitive_desc>(
                                      b, kept, dst_md,
                                      [&](const dnnl::primitive_attr& a) {
@@ -311,7 +311,7 @@ class ReduceOp final : public Op {
     args[DNNL_ARG_SRC] = src;
     args[DNNL_ARG_DST] = dst;
     b.Step(dnnl::reduction(pd), std::move(args), pd.scratchpad_desc());
-    if (separate) PL_RETURN_IF_ERROR(PostOpsSeparately(b, kept, dst));
+    if (!separate.empty()) PL_RETURN_IF_ERROR(PostOpsSeparately(b, separate, kept, dst));
     return Status::Ok();
   }
 
@@ -376,7 +376,7 @@ class NormOp final : public Op {
     const Shape& x = b.InShape(0);
     const int64_t rank = static_cast<int64_t>(x.size());
     std::unordered_map<int, memory> args;
-    bool separate = false;
+    std::vector<PostOp> separate;
     const Md vec({n_}, memory::data_type::f32, memory::format_tag::a);
     if (!layer_) {
       if (rank < 2 || x[1] != n_) return Status::InvalidArgument(describe_ + ": input channels do not match the parameters");
@@ -399,7 +399,7 @@ class NormOp final : public Op {
       args[DNNL_ARG_SCALE] = b.Fixed(vec, scale_.get());
       args[DNNL_ARG_SHIFT] = b.Fixed(vec, shift_.get());
       b.Step(dnnl::batch_normalization_forward(pd), std::move(args), pd.scratchpad_desc());
-      if (separate) PL_RETURN_IF_ERROR(PostOpsSeparately(b, x, dst));
+      if (!separate.empty()) PL_RETURN_IF_ERROR(PostOpsSeparately(b, separate, x, dst));
       return Status::Ok();
     }
     const int64_t axis = axis_ < 0 ? axis_ + rank : axis_;
@@ -424,7 +424,7 @@ class NormOp final : public Op {
     args[DNNL_ARG_SCALE] = b.Fixed(vec, scale_.get());
     args[DNNL_ARG_SHIFT] = b.Fixed(vec, shift_.get());
     b.Step(dnnl::layer_normalization_forward(pd), std::move(args), pd.scratchpad_desc());
-    if (separate) PL_RETURN_IF_ERROR(PostOpsSeparately(b, x, dst));
+    if (!separate.empty()) PL_RETURN_IF_ERROR(PostOpsSeparately(b, separate, x, dst));
     return Status::Ok();
   }
 

@@ -104,7 +104,7 @@ class ResizeOp final : public Op {
       });
       if (s.ok()) {
         std::unordered_map<int, memory> args;
-        bool separate = false;
+        std::vector<PostOp> separate;
         PL_ASSIGN_OR_RETURN(auto pd, (MakeWithPostOps<dnnl::resampling_forward::primitive_desc>(
                                          b, out, dst_md,
                                          [&](const dnnl::primitive_attr& a) {
@@ -117,7 +117,7 @@ class ResizeOp final : public Op {
         args[DNNL_ARG_SRC] = src;
         args[DNNL_ARG_DST] = dst;
         b.Step(dnnl::resampling_forward(pd), std::move(args), pd.scratchpad_desc());
-        if (separate) PL_RETURN_IF_ERROR(PostOpsSeparately(b, out, dst));
+        if (!separate.empty()) PL_RETURN_IF_ERROR(PostOpsSeparately(b, separate, out, dst));
         return Status::Ok();
       }
     }

@@ -1,5 +1,7 @@
 #include "src/backends/cpu/onednn/region.h"
 
+#include "src/backends/cpu/onednn/capability.h"
+
 #include <algorithm>
 #include <chrono>
 #include <climits>
@@ -278,7 +280,7 @@ class Planner final : public PlanBuilder {
       if (m.first > m.last) { m.first = m.last = 0; }
       std::vector<std::pair<size_t, size_t>> busy;
       for (int j : placed)
-        if (!(mems[j].last < m.first || m.last < mems[j].first)) busy.push_back({mems[j].offset, mems[j].offset + AlignUp(mems[j].bytes)});
+        if (getenv("PLDBG_NOREUSE") || !(mems[j].last < m.first || m.last < mems[j].first)) busy.push_back({mems[j].offset, mems[j].offset + AlignUp(mems[j].bytes)});
       std::sort(busy.begin(), busy.end());
       size_t off = 0;
       for (auto& [b, e] : busy) {
@@ -329,6 +331,12 @@ NodeInfo MakeInfo(const ir::Graph& g, const ir::Node& n) {
 }
 
 }  // namespace
+
+bool CanRun(const ir::Graph& g, const ir::Node& n) {
+  if (n.removed || !IsKnownOpType(n.op_type)) return false;
+  NodeInfo info = MakeInfo(g, n);
+  return CreateOp(info).ok();
+}
 
 StatusOr<std::unique_ptr<Region>> Region::FromGraph(std::shared_ptr<const ir::Graph> graph, const std::string& name) {
   auto r = std::make_unique<Region>();

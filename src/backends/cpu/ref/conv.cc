@@ -162,6 +162,73 @@ void Im2ColNd(const float* x, const ConvShape& s, int64_t p0, int64_t pn, float*
   }
 }
 
+// Output pixels [lo, hi) of one row whose K x K window (dilation 1, stride S) lies fully inside
+// the input: rows[i] is input row i of the window, `left` the left padding. K and S
+// are compile-time so the taps unroll and the loop vectorizes along the row with the sum in a
+// register (the generic path below re-reads and re-writes the output row once per tap).
+template <int K, int S>
+void DepthwiseRowInterior(const float* const* rows, int64_t left, const float* w, float bias, int64_t lo, int64_t hi,
+                          float* yr) {
+  for (int64_t ow = lo; ow < hi; ++ow) {
+    float acc = bias;
+    const int64_t base = ow * S - left;
+    for (int i = 0; i < K; ++i)
+      for (int j = 0; j < K; ++j) acc += w[i * K + j] * rows[i][base + j];
+    yr[ow] = acc;
+  }
+}
+
+using RowInteriorFn = void (*)(const float* const*, int64_t, const float*, float, int64_t, int64_t, float*);
+
+// The specialized interior kernel for this geometry, or nullptr.
+RowInteriorFn PickRowInterior(const Geom2D& g) {
+  if (g.kh != g.kw || g.dh != 1 || g.dw != 1 || g.sh != g.sw) return nullptr;
+  switch (g.kh * 10 + g.sw) {
+    case 31: return DepthwiseRowInterior<3, 1>;
+    case 32: return DepthwiseRowInterior<3, 2>;
+    case 51: return DepthwiseRowInterior<5, 1>;
+    case 52: return DepthwiseRowInterior<5, 2>;
+    case 71: return DepthwiseRowInterior<7, 1>;
+    case 72: return DepthwiseRowInterior<7, 2>;
+    default: return nullptr;
+  }
+}
+
+// One output pixel with bounds checks on every tap (the borders of the fast path).
+inline float DepthwisePixel(const float* x, const float* w, float bias, const Geom2D& g, int64_t oh, int64_t ow) {
+  float acc = bias;
+  for (int64_t i = 0; i < g.kh; ++i) {
+    const int64_t ih = oh * g.sh - g.pt + i * g.dh;
+    if (ih < 0 || ih >= g.H) continue;
+    for (int64_t j = 0; j < g.kw; ++j) {
+      const int64_t iw = ow * g.sw - g.pl + j * g.dw;
+      if (iw >= 0 && iw < g.W) acc += w[i * g.kw + j] * x[ih * g.W + iw];
+    }
+  }
+  return acc;
+}
+
+// Float depthwise channel with the register-accumulating interior kernel where it applies.
+void DepthwiseChannelFast(const float* x, const float* w, float bias, const Geom2D& g, RowInteriorFn interior,
+                          float* y) {
+  // Output columns whose whole window is inside the input.
+  const int64_t lo = std::min(g.OW, CeilDiv(g.pl, g.sw));
+  const int64_t hi = std::max(lo, g.W - g.kw + g.pl >= 0 ? std::min(g.OW, (g.W - g.kw + g.pl) / g.sw + 1) : 0);
+  const float* rows[8];
+  for (int64_t oh = 0; oh < g.OH; ++oh) {
+    float* yr = y + oh * g.OW;
+    const int64_t ih0 = oh * g.sh - g.pt;
+    if (ih0 < 0 || ih0 + g.kh > g.H) {
+      for (int64_t ow = 0; ow < g.OW; ++ow) yr[ow] = DepthwisePixel(x, w, bias, g, oh, ow);
+      continue;
+    }
+    for (int64_t i = 0; i < g.kh; ++i) rows[i] = x + (ih0 + i) * g.W;
+    for (int64_t ow = 0; ow < lo; ++ow) yr[ow] = DepthwisePixel(x, w, bias, g, oh, ow);
+    interior(rows, g.pl, w, bias, lo, hi, yr);
+    for (int64_t ow = hi; ow < g.OW; ++ow) yr[ow] = DepthwisePixel(x, w, bias, g, oh, ow);
+  }
+}
+
 // One output channel of a conv whose groups have a single input channel (depthwise), direct:
 // y[oh, :] accumulates w[i, j] * (a shifted input row), which vectorizes along the row.
 template <typename T>
@@ -269,11 +336,15 @@ class ConvKernel final : public Kernel {
   static void RunDepthwise(const ConvShape& s, const float* x, const float* w, const float* b, float* y,
                            int threads) {
     const Geom2D g = To2D(s);
+    const RowInteriorFn interior = PickRowInterior(g);
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
     for (int64_t nc = 0; nc < s.batch * s.out_c; ++nc) {
       const int64_t n = nc / s.out_c, oc = nc % s.out_c, ic = oc / s.out_cg;
-      DepthwiseChannel<float>(x + (n * s.in_c + ic) * s.in_size, w + oc * s.kernel_size, b ? b[oc] : 0.f, g,
-                              y + nc * s.out_size);
+      const float* xc = x + (n * s.in_c + ic) * s.in_size;
+      const float* wc = w + oc * s.kernel_size;
+      const float bias = b ? b[oc] : 0.f;
+      if (interior) DepthwiseChannelFast(xc, wc, bias, g, interior, y + nc * s.out_size);
+      else DepthwiseChannel<float>(xc, wc, bias, g, y + nc * s.out_size);
     }
   }
 
@@ -288,7 +359,7 @@ class ConvKernel final : public Kernel {
       pointwise = pointwise && s.strides[d] == 1 && s.pads[d] == 0 && s.pads[d + s.nd] == 0;
     const int64_t images = s.batch * s.group;
     // ~512 KiB of columns per chunk keeps the packed B operand in L2.
-    int64_t cn = std::min(P, pointwise ? int64_t{4096} : std::max<int64_t>(64, (int64_t{1} << 17) / K / 16 * 16));
+    int64_t cn = std::min(P, pointwise ? int64_t{4096} : std::max<int64_t>(64, (int64_t{1} << 17) / K / 32 * 32));
     if (threads > 1 && images * CeilDiv(P, cn) < threads) {
       const int64_t per_image = CeilDiv(threads, images);
       cn = std::max(std::min<int64_t>(P, 64), CeilDiv(CeilDiv(P, per_image), 16) * 16);

@@ -10,7 +10,7 @@ class DepthSpaceKernel final : public Kernel {
   Status Init(const NodeInfo& node) override {
     to_space_ = node.op_type == "DepthToSpace";
     PL_ASSIGN_OR_RETURN(block_, node.RequiredAttr<int64_t>("blocksize"));
-    if (block_ < 1) return Status::ModelError(node.Describe() + ": blocksize must be >= 1");
+    if (block_ < 1 || block_ > (int64_t{1} << 31)) return Status::ModelError(node.Describe() + ": blocksize must be in [1, 2^31]");
     const std::string mode = node.opset >= 11 ? node.Attr<std::string>("mode", "DCR") : "DCR";
     if (to_space_ && mode != "DCR" && mode != "CRD")
       return Status::ModelError(node.Describe() + ": unknown mode '" + mode + "'");

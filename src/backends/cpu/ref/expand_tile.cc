@@ -1,5 +1,7 @@
 // Expand (8, 13: bidirectional broadcast to a shape input), Tile (1: tiles/axis inputs; 6, 13:
 // repeats input); any dtype. Both are strided copies with stride 0 on the repeated dims.
+#include <limits>
+
 #include "src/backends/cpu/ref/data_movement.h"
 
 namespace pl::cpu_ref {
@@ -54,6 +56,8 @@ class TileKernel final : public Kernel {
     const std::vector<int64_t> in_strides = ContiguousStrides(x->shape());
     for (int64_t d = 0; d < r; ++d) {
       if (reps[d] < 0) return Status::InvalidArgument(node.Describe() + ": negative repeat " + std::to_string(reps[d]));
+      if (x->dim(static_cast<int>(d)) != 0 && reps[d] > std::numeric_limits<int64_t>::max() / x->dim(static_cast<int>(d)))
+        return Status::InvalidArgument(node.Describe() + ": repeats overflow dim " + std::to_string(d));
       out[d] = x->dim(static_cast<int>(d)) * reps[d];
       // Output dim d, row-major, is the pair (repeat, in-dim): the repeat walks with stride 0.
       view.push_back(reps[d]);

@@ -97,9 +97,8 @@ void PackB(bool trans, const float* B, int64_t ldb, int64_t k0, int64_t kc, int6
 // must ignore C's old contents, even NaN), later blocks accumulate.
 enum class Store { kOverwrite, kScale, kAccumulate };
 
-// C[0:rows, 0:cols] (op)= a_panel * b_panel over kc. R (compile-time) rows are computed, so a
-// short last row panel does not pay for kMR rows.
 #if defined(__GNUC__)
+// Unaligned vector of kVec floats (the packed panels are only float-aligned).
 typedef float Vec __attribute__((vector_size(kVec * sizeof(float)), aligned(sizeof(float))));
 #endif
 
@@ -185,7 +184,8 @@ void GemmTile(bool trans_a, bool trans_b, int64_t i0, int64_t mc, int64_t j0, in
 void Sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc, int threads) {
   if (M <= 0 || N <= 0) return;
-  if (K <= 0 || alpha == 0.f) {  // C = beta * C only
+  // alpha == 0 still runs the product, so NaN/Inf in A or B propagate as in numpy.
+  if (K <= 0) {  // C = beta * C only
     for (int64_t i = 0; i < M; ++i) {
       float* c = C + i * ldc;
       if (beta == 0.f) std::fill(c, c + N, 0.f);

@@ -1,6 +1,9 @@
-// Single-precision GEMM used by the reference Conv/MatMul/Gemm kernels:
+// Single-precision GEMM used by the reference Conv/ConvTranspose/MatMul/Gemm kernels:
 //   C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C   (row-major, leading dims in elements)
-// Cache-blocked plain C++ (the compiler vectorizes it); parallel over `threads` with OpenMP.
+// Packed and register-blocked (gemm.cc); parallel over `threads` with OpenMP.
+// beta == 0 ignores C's old contents (NaN included); NaN/Inf in A or B propagate as in a plain
+// triple loop (no zero skipping). Thread-safe: concurrent calls share nothing; packing buffers
+// are thread_local and grow once to a few hundred KiB per calling/worker thread.
 #pragma once
 
 #include <cstdint>

@@ -127,6 +127,7 @@ class RangeKernel final : public Kernel {
       const __int128 span = static_cast<__int128>(limit) - start, d = delta;
       __int128 c = 0;
       if ((span > 0 && d > 0) || (span < 0 && d < 0)) c = (span + d - (d > 0 ? 1 : -1)) / d;
+      if (c > std::numeric_limits<int64_t>::max()) return Status::InvalidArgument(node.Describe() + ": range is too long");
       n = static_cast<int64_t>(c);
     }
     PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, {n}, DataTypeOf<T>::value));
@@ -262,19 +263,20 @@ class EyeLikeKernel final : public Kernel {
 }  // namespace
 
 void RegisterGenerators(KernelRegistry& r) {
-  for (int since : {1, 9, 11, 12, 13}) {
-    int until = since == 1 ? 8 : since == 9 ? 10 : since == 11 ? 11 : since == 12 ? 12 : INT_MAX;
-    Add<ConstantKernel>(r, RefDef("Constant").Opset(since, until).AnyType());
-  }
-  Add<IdentityKernel>(r, RefDef("Identity").Opset(1, 12).AnyType());
-  Add<IdentityKernel>(r, RefDef("Identity").Opset(13, 13).AnyType());
-  Add<IdentityKernel>(r, RefDef("Identity").Opset(14, 15).AnyType());
-  Add<IdentityKernel>(r, RefDef("Identity").Opset(16).AnyType());
-  Add<DropoutKernel>(r, RefDef("Dropout").Opset(1, 6).AnyType());
-  Add<DropoutKernel>(r, RefDef("Dropout").Opset(7, 9).AnyType());
-  Add<DropoutKernel>(r, RefDef("Dropout").Opset(10, 11).AnyType());
-  Add<DropoutKernel>(r, RefDef("Dropout").Opset(12, 12).AnyType().HostInput(1).HostInput(2));
-  Add<DropoutKernel>(r, RefDef("Dropout").Opset(13).AnyType().HostInput(1).HostInput(2));
+  Add<ConstantKernel>(r, RefDef("Constant").Opset(1, 8).AnyType());
+  Add<ConstantKernel>(r, RefDef("Constant").Opset(9, 10).AnyType());
+  Add<ConstantKernel>(r, RefDef("Constant").Opset(11, 11).AnyType());
+  Add<ConstantKernel>(r, RefDef("Constant").Opset(12, 12).AnyType());
+  Add<ConstantKernel>(r, RefDef("Constant").Opset(13).AnyType());
+  Add<IdentityKernel>(r, RefDef("Identity").Opset(1, 12).AnyType().InPlace(0, 0));
+  Add<IdentityKernel>(r, RefDef("Identity").Opset(13, 13).AnyType().InPlace(0, 0));
+  Add<IdentityKernel>(r, RefDef("Identity").Opset(14, 15).AnyType().InPlace(0, 0));
+  Add<IdentityKernel>(r, RefDef("Identity").Opset(16).AnyType().InPlace(0, 0));
+  Add<DropoutKernel>(r, RefDef("Dropout").Opset(1, 6).AnyType().InPlace(0, 0));
+  Add<DropoutKernel>(r, RefDef("Dropout").Opset(7, 9).AnyType().InPlace(0, 0));
+  Add<DropoutKernel>(r, RefDef("Dropout").Opset(10, 11).AnyType().InPlace(0, 0));
+  Add<DropoutKernel>(r, RefDef("Dropout").Opset(12, 12).AnyType().InPlace(0, 0).HostInput(1).HostInput(2));
+  Add<DropoutKernel>(r, RefDef("Dropout").Opset(13).AnyType().InPlace(0, 0).HostInput(1).HostInput(2));
   Add<RangeKernel<float>>(r, RefDef("Range").Opset(11).Types<float>());
   Add<RangeKernel<double>>(r, RefDef("Range").Opset(11).Types<double>());
   Add<RangeKernel<int16_t>>(r, RefDef("Range").Opset(11).Types<int16_t>());

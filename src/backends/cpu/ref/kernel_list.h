@@ -1,8 +1,8 @@
 // Every cpu_ref kernel registration function, one line each: the one place that lists what the
 // reference backend implements (X-macro; see register.cc). Each function lives in the named file
 // and registers the ops listed beside it.
-PL_CPU_REF_KERNEL(Unary)          // unary.cc: Relu Sigmoid HardSigmoid Sqrt Tanh Erf Exp Log ...
-PL_CPU_REF_KERNEL(Binary)         // binary.cc: Add Sub Mul Div Pow Mod
+PL_CPU_REF_KERNEL(Unary)          // unary.cc: Relu Sigmoid HardSigmoid Sqrt Tanh Erf Exp Log Shrink IsNaN IsInf ...
+PL_CPU_REF_KERNEL(Binary)         // binary.cc: Add Sub Mul Div Pow Mod BitShift PRelu
 PL_CPU_REF_KERNEL(Logical)        // logical.cc: Equal Greater Less ... Not And Or Xor Where
 PL_CPU_REF_KERNEL(Variadic)       // variadic.cc: Max Min Sum Mean
 PL_CPU_REF_KERNEL(Clip)           // clip.cc: Clip (attribute and input forms)
@@ -10,7 +10,7 @@ PL_CPU_REF_KERNEL(Softmax)        // softmax.cc: Softmax LogSoftmax Hardmax (bot
 PL_CPU_REF_KERNEL(MatMul)         // matmul.cc: MatMul Gemm
 PL_CPU_REF_KERNEL(Reduce)         // reduce.cc: Reduce* ArgMax ArgMin
 PL_CPU_REF_KERNEL(Cast)           // cast.cc: Cast CastLike
-PL_CPU_REF_KERNEL(MathMisc)       // math_misc.cc: CumSum TopK Einsum
+PL_CPU_REF_KERNEL(MathMisc)       // math_misc.cc: CumSum TopK Einsum Det
 PL_CPU_REF_KERNEL(Conv)           // conv.cc: Conv
 PL_CPU_REF_KERNEL(ConvTranspose)  // conv_transpose.cc: ConvTranspose
 PL_CPU_REF_KERNEL(BatchNorm)      // batch_norm.cc: BatchNormalization
@@ -29,5 +29,5 @@ PL_CPU_REF_KERNEL(Generators)     // generators.cc: Constant Identity Dropout Ra
 PL_CPU_REF_KERNEL(DepthSpace)     // depth_space.cc: DepthToSpace SpaceToDepth
 PL_CPU_REF_KERNEL(IndexOps)       // index_ops.cc: NonZero Trilu
 PL_CPU_REF_KERNEL(Resize)         // resize.cc: Resize Upsample
-PL_CPU_REF_KERNEL(ControlFlow)    // control_flow.cc: If Loop
+PL_CPU_REF_KERNEL(ControlFlow)    // control_flow.cc: If Loop Scan
 PL_CPU_REF_KERNEL(Recurrent)      // rnn.cc: LSTM GRU RNN

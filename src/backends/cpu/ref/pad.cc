@@ -2,6 +2,7 @@
 // constant_value inputs), 18 (axes input), 19 (wrap); modes constant, reflect, edge, wrap; any dtype.
 // Negative pads crop first; the other modes then reflect/extend/wrap the cropped tensor.
 #include <algorithm>
+#include <limits>
 
 #include "src/backends/cpu/ref/data_movement.h"
 
@@ -75,10 +76,20 @@ class PadKernel final : public Kernel {
     std::vector<std::vector<int64_t>> maps(r);
     for (int64_t d = 0; d < r; ++d) {
       const int64_t dim = x->dim(static_cast<int>(d));
-      const int64_t lo = std::max<int64_t>(0, -begin[d]), hi = dim - std::max<int64_t>(0, -end[d]);
-      const int64_t n = hi - lo, pb = std::max<int64_t>(0, begin[d]), pe = std::max<int64_t>(0, end[d]);
+      const int64_t n = begin[d] < -dim || end[d] < -dim ? -1 : dim + std::min<int64_t>(0, begin[d]) + std::min<int64_t>(0, end[d]);
+      const int64_t pb = std::max<int64_t>(0, begin[d]), pe = std::max<int64_t>(0, end[d]);
       if (n < 0) return Status::InvalidArgument(node.Describe() + ": pads crop more than dim " + std::to_string(d) + " holds");
+      if (pb > std::numeric_limits<int64_t>::max() - n - pe)
+        return Status::InvalidArgument(node.Describe() + ": pads overflow dim " + std::to_string(d));
       out[d] = n + pb + pe;
+    }
+    // The index maps are as long as the output dims: only build them for a valid, non-empty output.
+    const int64_t total = ShapeNumElements(out);
+    if (total < 0) return Status::InvalidArgument(node.Describe() + ": output shape " + ShapeToString(out) + " overflows");
+    for (int64_t d = 0; total > 0 && d < r; ++d) {
+      const int64_t dim = x->dim(static_cast<int>(d));
+      const int64_t lo = std::max<int64_t>(0, -begin[d]), hi = dim - std::max<int64_t>(0, -end[d]);
+      const int64_t n = hi - lo, pb = std::max<int64_t>(0, begin[d]);
       if (n == 0 && out[d] > 0 && mode_ != PadMode::kConstant)
         return Status::InvalidArgument(node.Describe() + ": cannot pad an empty dim " + std::to_string(d) +
                                        " in this mode");
@@ -104,7 +115,6 @@ class PadKernel final : public Kernel {
       }
     }
     PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, out, dt));
-    const int64_t total = y->NumElements();
     if (total == 0) return Status::Ok();
     char* dst = static_cast<char*>(y->RawMutableData());
     const char* src = static_cast<const char*>(x->RawData());

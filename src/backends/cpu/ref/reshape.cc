@@ -197,20 +197,20 @@ class UnsqueezeKernel final : public AxesKernel {
 }  // namespace
 
 void RegisterReshape(KernelRegistry& r) {
-  Add<ReshapeKernel>(r, RefDef("Reshape").Opset(1, 4).AnyType());
-  Add<ReshapeKernel>(r, RefDef("Reshape").Opset(5, 12).AnyType().HostInput(1));
-  Add<ReshapeKernel>(r, RefDef("Reshape").Opset(13, 13).AnyType().HostInput(1));
-  Add<ReshapeKernel>(r, RefDef("Reshape").Opset(14).AnyType().HostInput(1));
-  Add<FlattenKernel>(r, RefDef("Flatten").Opset(1, 8).AnyType());
-  Add<FlattenKernel>(r, RefDef("Flatten").Opset(9, 10).AnyType());
-  Add<FlattenKernel>(r, RefDef("Flatten").Opset(11, 12).AnyType());
-  Add<FlattenKernel>(r, RefDef("Flatten").Opset(13).AnyType());
-  Add<SqueezeKernel>(r, RefDef("Squeeze").Opset(1, 10).AnyType());
-  Add<SqueezeKernel>(r, RefDef("Squeeze").Opset(11, 12).AnyType());
-  Add<SqueezeKernel>(r, RefDef("Squeeze").Opset(13).AnyType().HostInput(1));
-  Add<UnsqueezeKernel>(r, RefDef("Unsqueeze").Opset(1, 10).AnyType());
-  Add<UnsqueezeKernel>(r, RefDef("Unsqueeze").Opset(11, 12).AnyType());
-  Add<UnsqueezeKernel>(r, RefDef("Unsqueeze").Opset(13).AnyType().HostInput(1));
+  Add<ReshapeKernel>(r, RefDef("Reshape").Opset(1, 4).AnyType().InPlace(0, 0));
+  Add<ReshapeKernel>(r, RefDef("Reshape").Opset(5, 12).AnyType().InPlace(0, 0).HostInput(1));
+  Add<ReshapeKernel>(r, RefDef("Reshape").Opset(13, 13).AnyType().InPlace(0, 0).HostInput(1));
+  Add<ReshapeKernel>(r, RefDef("Reshape").Opset(14).AnyType().InPlace(0, 0).HostInput(1));
+  Add<FlattenKernel>(r, RefDef("Flatten").Opset(1, 8).AnyType().InPlace(0, 0));
+  Add<FlattenKernel>(r, RefDef("Flatten").Opset(9, 10).AnyType().InPlace(0, 0));
+  Add<FlattenKernel>(r, RefDef("Flatten").Opset(11, 12).AnyType().InPlace(0, 0));
+  Add<FlattenKernel>(r, RefDef("Flatten").Opset(13).AnyType().InPlace(0, 0));
+  Add<SqueezeKernel>(r, RefDef("Squeeze").Opset(1, 10).AnyType().InPlace(0, 0));
+  Add<SqueezeKernel>(r, RefDef("Squeeze").Opset(11, 12).AnyType().InPlace(0, 0));
+  Add<SqueezeKernel>(r, RefDef("Squeeze").Opset(13).AnyType().InPlace(0, 0).HostInput(1));
+  Add<UnsqueezeKernel>(r, RefDef("Unsqueeze").Opset(1, 10).AnyType().InPlace(0, 0));
+  Add<UnsqueezeKernel>(r, RefDef("Unsqueeze").Opset(11, 12).AnyType().InPlace(0, 0));
+  Add<UnsqueezeKernel>(r, RefDef("Unsqueeze").Opset(13).AnyType().InPlace(0, 0).HostInput(1));
 }
 
 }  // namespace pl::cpu_ref

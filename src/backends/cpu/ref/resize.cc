@@ -3,11 +3,22 @@
 //
 // Every mode is separable, so one plan per axis (which input taps, with which weights, feed each
 // output index) describes the whole op; the ONNX reference evaluates exactly this, axis by axis.
-// Nearest gathers through per-axis index tables; linear/cubic run one weighted pass per resized
-// axis (innermost first), so 4-D NCHW bilinear costs two passes of two taps each.
+// Plans are cached per predictor for the current shape. Nearest gathers through per-axis index
+// tables (integer upscaling replicates, repeated rows are memcpy'd). Linear/cubic over H and W
+// (the image case) blend cached, horizontally resized rows plane by plane; any other set of
+// axes runs one weighted pass per resized axis, innermost first.
+//
+// align_corners divides by the integer output length minus one, as ONNX Runtime and PyTorch do
+// (ONNX 1.12's reference uses scale * in - 1: see tests/conformance/skip_flow.txt).
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "src/backends/cpu/ref/ref_util.h"
 
@@ -30,6 +41,7 @@ struct AxisPlan {
   std::vector<float> w;
   std::vector<uint8_t> extrap;
   bool identity = true;
+  int64_t repeat = 0;  // nearest: out = in * repeat and idx[o] = o / repeat (integer upsampling)
 };
 
 // Plans for one (input shape, scales/sizes, roi) signature, kept per predictor.
@@ -142,8 +154,14 @@ class ResizeKernel final : public Kernel {
       fresh->out_shape = out_shape;
       fresh->scales = scales;
       fresh->roi = roi;
-      for (int64_t d = 0; d < rank; ++d)
+      for (int64_t d = 0; d < rank; ++d) {
+        // An antialiased filter widens by 1/scale; refuse absurd widths rather than allocate them.
+        const double width = antialias_ && scales[d] < 1 ? (mode_ == Mode::kCubic ? 4 : 2) / scales[d] : 4;
+        if (width * static_cast<double>(out_shape[d]) > static_cast<double>(1 << 28))
+          return Status::InvalidArgument(node.Describe() + ": antialiased scale " + std::to_string(scales[d]) +
+                                         " on axis " + std::to_string(d) + " needs a filter too wide to plan");
         fresh->axes.push_back(PlanAxis(x->dim(d), out_shape[d], scales[d], roi[d], roi[d + rank]));
+      }
       st = fresh.get();
       slot = std::move(fresh);
     }
@@ -314,8 +332,11 @@ class ResizeKernel final : public Kernel {
     p.identity = in == out;
     std::vector<double> w(p.taps);
     for (int64_t o = 0; o < out; ++o) {
-      const double x = SourceCoord(o, in, out, scale, roi_start, roi_end);
-      if (coord_ == Coord::kTfCropAndResize && (x < 0 || x > static_cast<double>(in - 1))) {
+      double x = SourceCoord(o, in, out, scale, roi_start, roi_end);
+      if (!std::isfinite(x)) {
+        if (coord_ != Coord::kTfCropAndResize) x = 0;  // only a NaN/inf roi gets here; keep indexing defined
+      }
+      if (coord_ == Coord::kTfCropAndResize && !(x >= 0 && x <= static_cast<double>(in - 1))) {
         p.extrap[o] = 1;
         p.identity = false;
         continue;
@@ -355,6 +376,12 @@ class ResizeKernel final : public Kernel {
         wt[k] = static_cast<float>(w[k]);
         if (wt[k] != 0 && (idx[k] != o || wt[k] != 1.f)) p.identity = false;
       }
+    }
+    if (mode_ == Mode::kNearest && in > 0 && out > in && out % in == 0) {
+      const int64_t f = out / in;
+      bool rep = true;
+      for (int64_t o = 0; o < out && rep; ++o) rep = !p.extrap[o] && p.idx[o] == o / f;
+      if (rep) p.repeat = f;
     }
     return p;
   }
@@ -412,8 +439,15 @@ class ResizeKernel final : public Kernel {
         }
         const T* srow = src + off + row.idx[r] * in_row_stride;
         const int64_t* idx = col.idx.data();
-        if (col.identity) std::memcpy(drow, srow, out_w * sizeof(T));
-        else if (!col_extrap) for (int64_t o = 0; o < out_w; ++o) drow[o] = srow[idx[o]];
+        if (col.identity) {
+          std::memcpy(drow, srow, out_w * sizeof(T));
+        } else if (col.repeat == 2) {
+          for (int64_t i = 0; i < col.in; ++i) drow[2 * i] = drow[2 * i + 1] = srow[i];
+        } else if (col.repeat > 2) {
+          const int64_t f = col.repeat;
+          for (int64_t i = 0; i < col.in; ++i)
+            for (int64_t k = 0; k < f; ++k) drow[i * f + k] = srow[i];
+        } else if (!col_extrap) for (int64_t o = 0; o < out_w; ++o) drow[o] = srow[idx[o]];
         else for (int64_t o = 0; o < out_w; ++o) drow[o] = col.extrap[o] ? fill : srow[idx[o]];
       }
     };
@@ -435,6 +469,8 @@ class ResizeKernel final : public Kernel {
       std::memcpy(y->RawMutableData(), x.RawData(), x.ByteSize());
       return Status::Ok();
     }
+    if (passes.size() == 2 && passes[0] == rank - 1 && passes[1] == rank - 2 && st.axes[rank - 2].taps <= kMaxRowTaps)
+      return Interpolate2D(ctx, st, x, y);
     // Intermediate shapes and the two ping-pong buffers (sized for the largest intermediate).
     Shape cur = st.in_shape;
     size_t max_elems = 0;
@@ -464,6 +500,98 @@ class ResizeKernel final : public Kernel {
       else if (final) Pass<Acc, T>(st.axes[d], outer, inner, src, dst, threads);
       else Pass<Acc, Acc>(st.axes[d], outer, inner, src, dst, threads);
       cur[d] = st.out_shape[d];
+    }
+    return Status::Ok();
+  }
+
+  // The common image case (only H and W change): per plane, output rows blend horizontally
+  // resized input rows, which stay in a small per-thread cache (one slot per vertical tap, keyed
+  // by input row) instead of a whole intermediate tensor. Same arithmetic as two passes.
+  static constexpr int kMaxRowTaps = 64;  // wider (antialiased shrinking by 16x and more): the N-d path
+  Status Interpolate2D(KernelContext& ctx, const ResizeState& st, const Tensor& x, Tensor* y) const {
+    const int64_t rank = x.rank();
+    const AxisPlan& col = st.axes[rank - 1];
+    const AxisPlan& row = st.axes[rank - 2];
+    const int64_t in_h = row.in, in_w = col.in, out_h = row.out, out_w = col.out;
+    const int64_t planes = y->NumElements() / (out_h * out_w);
+    const int slots = row.taps;
+    const int threads = ctx.intra_op_threads();
+    const bool par = threads > 1 && planes > 1 && y->NumElements() > (1 << 14);
+    const int used = par ? threads : 1;
+    const size_t cache_elems = static_cast<size_t>(slots) * out_w;
+    PL_ASSIGN_OR_RETURN(void* ws, ctx.Workspace(used * (cache_elems * sizeof(Acc) + slots * sizeof(int64_t))));
+    Acc* caches = static_cast<Acc*>(ws);
+    int64_t* all_keys = reinterpret_cast<int64_t*>(caches + used * cache_elems);
+    const T* src = x.Data<T>();
+    T* dst = y->MutableData<T>();
+    const Acc fill_acc = static_cast<Acc>(extrapolation_);
+    const T fill = FromAcc<T>(extrapolation_);
+    bool col_extrap = false;
+    for (uint8_t e : col.extrap) col_extrap |= e != 0;
+    auto hrow = [&](const T* s, Acc* d) {
+      const int64_t* idx = col.idx.data();
+      const float* w = col.w.data();
+      if (col.taps == 2 && !col_extrap) {
+        for (int64_t o = 0; o < out_w; ++o)
+          d[o] = static_cast<Acc>(w[2 * o]) * static_cast<Acc>(s[idx[2 * o]]) +
+                 static_cast<Acc>(w[2 * o + 1]) * static_cast<Acc>(s[idx[2 * o + 1]]);
+        return;
+      }
+      for (int64_t o = 0; o < out_w; ++o) {
+        if (col.extrap[o]) { d[o] = fill_acc; continue; }
+        Acc a = 0;
+        for (int k = 0; k < col.taps; ++k)
+          a += static_cast<Acc>(w[o * col.taps + k]) * static_cast<Acc>(s[idx[o * col.taps + k]]);
+        d[o] = a;
+      }
+    };
+#pragma omp parallel for schedule(static) num_threads(threads) if (par)
+    for (int64_t p = 0; p < planes; ++p) {
+      int tid = 0;
+#ifdef _OPENMP
+      if (par) tid = omp_get_thread_num();
+#endif
+      Acc* cache = caches + tid * cache_elems;
+      int64_t* keys = all_keys + tid * slots;
+      std::fill(keys, keys + slots, int64_t{-1});
+      const T* sp = src + p * in_h * in_w;
+      T* dp = dst + p * out_h * out_w;
+      const Acc* taps[kMaxRowTaps];
+      Acc wts[kMaxRowTaps];
+      for (int64_t r = 0; r < out_h; ++r) {
+        T* drow = dp + r * out_w;
+        if (row.extrap[r]) {
+          std::fill(drow, drow + out_w, fill);
+          continue;
+        }
+        int n = 0;
+        for (int k = 0; k < slots; ++k) {
+          const float wk = row.w[r * slots + k];
+          if (wk == 0) continue;
+          const int64_t i = row.idx[r * slots + k];
+          const int slot = static_cast<int>(i % slots);
+          Acc* c = cache + slot * out_w;
+          if (keys[slot] != i) {
+            hrow(sp + i * in_w, c);
+            keys[slot] = i;
+          }
+          taps[n] = c;
+          wts[n] = wk;
+          ++n;
+        }
+        if (n == 2) {
+          const Acc* c0 = taps[0];
+          const Acc* c1 = taps[1];
+          const Acc w0 = wts[0], w1 = wts[1];
+          for (int64_t o = 0; o < out_w; ++o) drow[o] = FromAcc<T>(w0 * c0[o] + w1 * c1[o]);
+        } else {
+          for (int64_t o = 0; o < out_w; ++o) {
+            Acc a = 0;
+            for (int k = 0; k < n; ++k) a += wts[k] * taps[k][o];
+            drow[o] = FromAcc<T>(a);
+          }
+        }
+      }
     }
     return Status::Ok();
   }

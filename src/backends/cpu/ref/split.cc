@@ -35,6 +35,7 @@ class SplitKernel final : public Kernel {
     bool has_split = has_split_attr_;
     if (!has_split && (node.opset == 1 || node.opset >= 13)) {  // Split-1 and 13+ take it as input 1
       PL_ASSIGN_OR_RETURN(split, ReadIntsInput(ctx, 1, "split", &has_split));
+      has_split &= !split.empty();  // an empty tensor stands for "not given" (as ONNX Runtime reads it)
     }
     if (has_split) {
       if (static_cast<int>(split.size()) != n)
@@ -42,8 +43,9 @@ class SplitKernel final : public Kernel {
                                        " entries for " + std::to_string(n) + " outputs");
       int64_t sum = 0;
       for (int64_t s : split) {
-        if (s < 0) return Status::InvalidArgument(node.Describe() + ": negative split " + std::to_string(s));
-        sum += s;
+        if (s < 0 || s > dim) return Status::InvalidArgument(node.Describe() + ": split " + std::to_string(s) +
+                                                             " out of range for a dim of " + std::to_string(dim));
+        sum += s;  // each s <= dim, so this cannot overflow
       }
       if (sum != dim)
         return Status::InvalidArgument(node.Describe() + ": split sums to " + std::to_string(sum) + ", axis " +

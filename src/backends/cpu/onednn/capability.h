@@ -1,0 +1,14 @@
+// What the graph passes may ask the oneDNN backend at compile time (only with PL_WITH_ONEDNN).
+#pragma once
+
+#include "src/ir/graph.h"
+
+namespace pl::onednn {
+
+// True when the oneDNN backend runs node `n` of `g` (the same check its kernels' Init makes).
+bool CanRun(const ir::Graph& g, const ir::Node& n);
+// Domain and op type of the fused-region node the onednn_regions pass creates.
+inline constexpr const char* kRegionDomain = "pl.onednn";
+inline constexpr const char* kRegionOp = "OneDnnRegion";
+
+}  // namespace pl::onednn
