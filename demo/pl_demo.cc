@@ -24,7 +24,7 @@
 
 DEFINE_string(model, "", "ONNX model to run; empty = the built-in MobileNetV1 (written to --out_dir)");
 DEFINE_string(shape, "",
-              "input shapes for dynamic dims: '1,3,640,640' (first input) or 'x:1,3,640,640;y:1,16' (by name)");
+              "input shapes for dynamic dims: '1,3,640,640' or '1x3x640x640' (first input), or by name: 'x:1,3,640,640;y:1,16'");
 DEFINE_int32(batch_size, 1, "dim 0 of every input whose dim 0 is dynamic");
 DEFINE_int32(loop_times, 0, "runs per thread at each thread count; 0 = about --seconds_per_point each");
 DEFINE_double(seconds_per_point, 2.0, "target duration of one thread count when --loop_times is 0");
@@ -53,7 +53,9 @@ std::vector<std::string> Split(const std::string& s, char sep) {
   return out;
 }
 
-StatusOr<Shape> ParseDims(const std::string& text) {
+// "1,3,224,224" or "1x3x224x224".
+StatusOr<Shape> ParseDims(std::string text) {
+  std::replace(text.begin(), text.end(), 'x', ',');
   Shape dims;
   for (const std::string& d : Split(text, ',')) {
     char* end = nullptr;
@@ -306,5 +308,6 @@ int main(int argc, char** argv) {
       "  pl_demo                      built-in MobileNetV1, threads 1..2x CPUs\n"
       "  pl_demo --model m.onnx --shape x:1,3,640,640 --max_threads 4 --loop_times 50");
   gflags::ParseCommandLineFlags(&argc, &argv, true);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress (stderr) and results (stdout) interleave in order
   return pl::demo::Main();
 }

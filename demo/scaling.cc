@@ -1,5 +1,6 @@
 #include "demo/scaling.h"
 
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +17,12 @@ namespace pl::demo {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+double ThreadCpuMs() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
 
 double Percentile(const std::vector<double>& sorted, double p) {
   if (sorted.empty()) return 0;
@@ -36,6 +43,7 @@ StatusOr<ScalingPoint> MeasurePoint(services::PredictorPool& pool, int threads, 
   }
   std::vector<std::vector<double>> latencies(threads);
   std::vector<Status> errors(threads);
+  std::vector<double> cpu_ms(threads, 0);
   std::atomic<int64_t> done{0};
   std::atomic<bool> failed{false};
   // All threads start together so the wall clock covers only concurrent work.
@@ -53,6 +61,7 @@ StatusOr<ScalingPoint> MeasurePoint(services::PredictorPool& pool, int threads, 
         cv.notify_all();
         cv.wait(lk, [&] { return go; });
       }
+      const double cpu0 = ThreadCpuMs();
       for (int k = 0; k < settings.loop_times; ++k) {
         const auto t0 = Clock::now();
         Status s = preds[t]->Run();
@@ -64,6 +73,7 @@ StatusOr<ScalingPoint> MeasurePoint(services::PredictorPool& pool, int threads, 
         }
         done.fetch_add(1, std::memory_order_relaxed);
       }
+      cpu_ms[t] = ThreadCpuMs() - cpu0;
     });
   }
   Clock::time_point start;
@@ -115,6 +125,11 @@ StatusOr<ScalingPoint> MeasurePoint(services::PredictorPool& pool, int threads, 
   double sum = 0;
   for (double v : all) sum += v;
   p.mean_ms = all.empty() ? 0 : sum / static_cast<double>(all.size());
+  double cpu = 0;
+  for (double c : cpu_ms) cpu += c;
+  p.cpu_ms_per_run = p.runs ? cpu / static_cast<double>(p.runs) : 0;
+  const int cpus = std::min(threads, std::max(1, settings.usable_cpus));
+  p.cpu_share = wall > 0 ? cpu / (wall * 1e3 * cpus) : 0;
   return p;
 }
 
@@ -136,19 +151,25 @@ std::string FormatTable(const std::vector<ScalingPoint>& points, int usable_cpus
   const bool batched = !points.empty() && points[0].batch_size > 1;
   std::ostringstream os;
   char line[256];
-  std::snprintf(line, sizeof(line), " threads |      QPS |%s speedup | efficiency | per-CPU eff. |   p50 ms |   p99 ms\n",
+  std::snprintf(line, sizeof(line), " threads |      QPS |%s speedup | efficiency | per-CPU eff. |   p50 ms |   p99 ms | CPU ms/run | CPU got\n",
                 batched ? "   items/s |" : "");
   os << line;
   os << " --------+----------+" << (batched ? "-----------+" : "")
-     << "---------+------------+--------------+----------+---------\n";
+     << "---------+------------+--------------+----------+----------+------------+--------\n";
   for (const auto& p : points) {
     char items[32] = "";
     if (batched) std::snprintf(items, sizeof(items), " %9.1f |", p.items_per_s);
-    std::snprintf(line, sizeof(line), " %7d | %8.1f |%s %6.2fx | %9.0f%% | %11.0f%% | %8.2f | %8.2f%s\n", p.threads,
-                  p.qps, items, p.speedup, 100 * p.efficiency, 100 * p.core_efficiency, p.p50_ms, p.p99_ms,
+    std::snprintf(line, sizeof(line), " %7d | %8.1f |%s %6.2fx | %9.0f%% | %11.0f%% | %8.2f | %8.2f | %10.2f | %5.0f%%%s\n",
+                  p.threads, p.qps, items, p.speedup, 100 * p.efficiency, 100 * p.core_efficiency, p.p50_ms,
+                  p.p99_ms, p.cpu_ms_per_run, 100 * p.cpu_share,
                   p.threads > usable_cpus ? "  (more threads than CPUs)" : "");
     os << line;
   }
+  bool starved = false;
+  for (const auto& p : points) starved |= p.cpu_share < 0.85;
+  if (starved)
+    os << " CPU got < 100%: other processes used the CPUs during the run; compare CPU ms/run across rows to\n"
+          " separate the SDK's scaling (flat CPU ms/run = no contention inside the process) from the machine's.\n";
   os << " efficiency = speedup / threads; per-CPU eff. = speedup / min(threads, " << usable_cpus
      << " usable CPUs): 100% is perfect scaling.\n";
   return os.str();
@@ -158,12 +179,13 @@ Status WriteCsv(const std::string& path, const std::vector<ScalingPoint>& points
   std::ofstream f(path);
   if (!f) return Status::NotFound("cannot write " + path);
   f << "threads,runs,batch_size,wall_s,qps,items_per_s,speedup,efficiency,core_efficiency,p50_ms,p90_ms,p99_ms,"
-       "mean_ms\n";
+       "mean_ms,cpu_ms_per_run,cpu_share\n";
   for (const auto& p : points) {
     char line[512];
-    std::snprintf(line, sizeof(line), "%d,%lld,%d,%.4f,%.3f,%.3f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n", p.threads,
-                  static_cast<long long>(p.runs), p.batch_size, p.wall_s, p.qps, p.items_per_s, p.speedup,
-                  p.efficiency, p.core_efficiency, p.p50_ms, p.p90_ms, p.p99_ms, p.mean_ms);
+    std::snprintf(line, sizeof(line), "%d,%lld,%d,%.4f,%.3f,%.3f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n",
+                  p.threads, static_cast<long long>(p.runs), p.batch_size, p.wall_s, p.qps, p.items_per_s, p.speedup,
+                  p.efficiency, p.core_efficiency, p.p50_ms, p.p90_ms, p.p99_ms, p.mean_ms, p.cpu_ms_per_run,
+                  p.cpu_share);
     f << line;
   }
   return f ? Status::Ok() : Status::Internal("error writing " + path);
@@ -183,6 +205,7 @@ StatusOr<std::string> RenderChart(const std::string& dir, const std::string& tit
     gp << "# Rendered by pl_demo; rerun with: gnuplot scaling.gp\n"
        << "set datafile separator ','\n"
        << "set terminal " << terminal << "\n"
+       << "set termoption noenhanced\n"
        << "set output 'scaling.png'\n"
        << "set multiplot layout 1,2 title \"" << title << "\"\n"
        << "set grid\nset key top left\nset xlabel 'threads (one predictor each)'\n"
@@ -191,7 +214,7 @@ StatusOr<std::string> RenderChart(const std::string& dir, const std::string& tit
        << "set yrange [0:*]\n"
        << "set arrow 1 from " << usable_cpus << ", graph 0 to " << usable_cpus
        << ", graph 1 nohead dt 3 lc rgb 'gray40'\n"
-       << "set label 1 '" << usable_cpus << " usable CPUs' at " << usable_cpus << ", graph 0.95 offset 0.5,0\n"
+       << "set label 1 '" << usable_cpus << " usable CPUs' at " << usable_cpus << ", graph 0.05 offset 0.5,0\n"
        << "set ylabel 'QPS (runs / s)'\n"
        << "plot 'scaling.csv' skip 1 using 1:5 with linespoints lw 2 pt 7 title 'measured', \\\n"
        << "     '' skip 1 using 1:(" << per_thread << " * ($1 < " << usable_cpus << " ? $1 : " << usable_cpus

@@ -22,6 +22,11 @@ struct ScalingPoint {
   double efficiency = 0;   // speedup / threads
   double core_efficiency = 0;  // speedup / min(threads, usable CPUs)
   double p50_ms = 0, p90_ms = 0, p99_ms = 0, mean_ms = 0;
+  // CPU time the run threads got (CLOCK_THREAD_CPUTIME_ID): per run, and as a share of
+  // wall x min(threads, usable CPUs). A share well below 100% means other processes took the
+  // CPUs, so the lost scaling is the machine's, not the SDK's.
+  double cpu_ms_per_run = 0;
+  double cpu_share = 0;
 };
 
 struct RunSettings {

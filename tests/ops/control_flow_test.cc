@@ -72,10 +72,11 @@ Tensor Bool(bool v, const std::string& name) {
 Tensor I64(int64_t v, const std::string& name) { return Named(T_<int64_t>({}, {v}), name); }
 Tensor F32(float v, const std::string& name) { return Named(T_<float>({}, {v}), name); }
 
-StatusOr<std::unique_ptr<Predictor>> Make(const std::string& model, int64_t max_iterations = -1) {
+StatusOr<std::unique_ptr<Predictor>> Make(const std::string& model, int64_t max_iterations = -1, bool check = true) {
   Config config;
   config.SetModelBuffer(model);
   config.SetBackends({"cpu_ref"});
+  config.SwitchModelCheck(check);
   if (max_iterations >= 0) config.SetMaxLoopIterations(max_iterations);
   return CreatePredictor(config);
 }
@@ -181,10 +182,18 @@ TEST(If, SubgraphReadingAMissingOuterValueFailsAtLoad) {
   auto then_g = G("then", {N("Add", {"x", "nowhere"}, {"t"})}, {}, {VI("t", TensorProto::FLOAT)});
   auto else_g = G("else", {}, {}, {VI("x", TensorProto::FLOAT)});
   NodeSpec n{"If", "", {"c"}, {"y"}, {AttrGraph("then_branch", then_g), AttrGraph("else_branch", else_g)}};
-  auto p = Make(BuildModel({n}, {Bool(true, "c"), Named(T_<float>({2}, {1, 2}), "x")}, {}, {"y"}));
+  const std::string model = BuildModel({n}, {Bool(true, "c"), Named(T_<float>({2}, {1, 2}), "x")}, {}, {"y"});
+  auto p = Make(model);  // the ONNX checker catches it first
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().code(), StatusCode::kModelError) << p.status().ToString();
   EXPECT_NE(p.status().message().find("nowhere"), std::string::npos) << p.status().ToString();
+  auto q = Make(model, -1, /*check=*/false);  // our loader, on its own
+  ASSERT_FALSE(q.ok());
+  EXPECT_EQ(q.status().code(), StatusCode::kModelError) << q.status().ToString();
+  EXPECT_NE(q.status().message().find("subgraph 'then_branch': Add node"), std::string::npos) << q.status().ToString();
+  EXPECT_NE(q.status().message().find("input 'nowhere' is not defined in this graph or an enclosing one"),
+            std::string::npos)
+      << q.status().ToString();
 }
 
 TEST(If, ConditionMustHaveOneElement) {

@@ -213,6 +213,34 @@ TEST(Resize, PlaneKernelMatchesAxisByAxis) {
   for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], static_cast<uint8_t>(std::lround(ref[i]))) << i;
 }
 
+TEST(Resize, ThreadedRunsMatchSingleThreaded) {
+  // Large enough for the parallel paths (per-thread row caches, plane split).
+  const Shape in_shape = {2, 8, 33, 47};
+  std::vector<float> v(ShapeNumElements(in_shape));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = std::sin(0.013f * static_cast<float>(i * i % 1000));
+  Tensor x = T_<float>(in_shape, v);
+  x.set_name("x");
+  for (const char* mode : {"nearest", "linear", "cubic"}) {
+    std::vector<Tensor> results;
+    for (int threads : {1, 3}) {
+      Tensor sz = T_<int64_t>({4}, {2, 8, 70, 61});
+      sz.set_name("sizes");
+      NodeSpec n{"Resize", "", {"x", "", "", "sizes"}, {"y"}, {AttrString("mode", mode)}};
+      Config config;
+      config.SetModelBuffer(BuildModel({n}, {x}, {sz}, {"y"}, 13));
+      config.SetBackends({"cpu_ref"});
+      config.SetIntraOpThreads(threads);
+      auto p = CreatePredictor(config);
+      ASSERT_TRUE(p.ok()) << p.status().ToString();
+      std::vector<Tensor> out;
+      ASSERT_TRUE((*p)->Run({x}, &out).ok());
+      results.push_back(out[0]);
+    }
+    SCOPED_TRACE(mode);
+    ExpectFloats(results[1], {2, 8, 70, 61}, ToVec<float>(results[0]), 0);
+  }
+}
+
 TEST(Resize, CubicAsymmetricAndExcludeOutside) {
   // Ramp 0..7, asymmetric 2x: interior points reproduce the ramp (cubic convolution is exact on
   // linear data). Output 1 (x_in = 0.5) reads clamped taps {0,0,1,2} with weights

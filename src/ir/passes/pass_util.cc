@@ -235,7 +235,8 @@ ShapeSymbols ComputeShapeSymbols(const Graph& g) {
   for (size_t v = 0; v < g.values.size(); ++v)
     if (g.values[v].producer < 0) from_static(static_cast<int>(v));
   for (const Node& n : g.nodes) {
-    if (n.removed || !n.domain.empty()) {
+    // Fused pl.onednn nodes keep their op's shape rule (their extra operands fit by construction).
+    if (n.removed || !(n.domain.empty() || n.domain == "pl.onednn")) {
       for (int o : n.outputs)
         if (o >= 0) from_static(o);
       continue;
@@ -298,6 +299,39 @@ ShapeSymbols ComputeShapeSymbols(const Graph& g) {
       }
       s.dims[out] = d;
       s.known[out] = true;
+    } else if ((n.op_type == "Resize" || n.op_type == "Upsample") && in0 >= 0 && s.known[in0]) {
+      // Dims with scale 1 keep their symbol.
+      const int si = n.op_type == "Upsample" || n.opset < 11 ? 1 : 2;
+      std::vector<float> scales;
+      if (auto it = n.attrs.find("scales"); it != n.attrs.end()) scales = it->second.floats;
+      else if (static_cast<int>(n.inputs.size()) > si) ConstFloats(g, n.inputs[si], &scales);
+      std::vector<int64_t> d = s.dims[in0];
+      if (scales.size() == d.size()) {
+        for (size_t i = 0; i < d.size(); ++i)
+          if (scales[i] != 1.f) d[i] = d[i] >= 0 ? static_cast<int64_t>(d[i] * static_cast<double>(scales[i])) : next--;
+        s.dims[out] = d;
+        s.known[out] = true;
+      } else {
+        from_static(out);
+      }
+    } else if (n.op_type == "Concat" && in0 >= 0 && s.known[in0]) {
+      auto it = n.attrs.find("axis");
+      std::vector<int64_t> d = s.dims[in0];
+      const int64_t r = static_cast<int64_t>(d.size());
+      int64_t axis = it == n.attrs.end() ? 0 : it->second.i;
+      if (axis < 0) axis += r;
+      if (axis >= 0 && axis < r) {
+        for (size_t k = 1; k < n.inputs.size(); ++k) {
+          const int in = n.inputs[k];
+          d[axis] = in >= 0 && s.known[in] && s.dims[in].size() == d.size() && d[axis] >= 0 && s.dims[in][axis] >= 0
+                        ? d[axis] + s.dims[in][axis]
+                        : next--;
+        }
+        s.dims[out] = d;
+        s.known[out] = true;
+      } else {
+        from_static(out);
+      }
     } else if ((n.op_type == "GlobalAveragePool" || n.op_type == "GlobalMaxPool") && in0 >= 0 && s.known[in0]) {
       std::vector<int64_t> d = s.dims[in0];
       for (size_t i = 2; i < d.size(); ++i) d[i] = 1;
@@ -306,6 +340,7 @@ ShapeSymbols ComputeShapeSymbols(const Graph& g) {
     } else {
       from_static(out);
     }
+    if (getenv("PLDBG_SYM")) { fprintf(stderr, "%s %s (%s #%d [%ld]) -> %s #%d:", n.op_type.c_str(), n.name.c_str(), in0 >= 0 ? g.values[in0].name.c_str() : "", in0, in0 >= 0 && !s.dims[in0].empty() ? s.dims[in0][0] : 0L, g.values[out].name.c_str(), out); for (auto d : s.dims[out]) fprintf(stderr, " %ld", d); fprintf(stderr, "\n"); }  // DEBUG-REMOVE
     // Static knowledge refines symbols (a dim inference proved constant).
     const Value& val = g.values[out];
     if (val.has_shape && s.known[out] && val.shape.size() == s.dims[out].size())

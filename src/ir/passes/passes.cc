@@ -28,6 +28,8 @@ Status RunPasses(Graph* g, const Config& config) {
   if (on("constant_folding")) PL_RETURN_IF_ERROR(FoldConstants(g));
   if (on("dead_node_removal")) PL_RETURN_IF_ERROR(RemoveDeadNodes(g));
   PL_RETURN_IF_ERROR(g->Finalize());
+  // Scale first: a bias Add between a conv and its BatchNormalization folds away, then the BN.
+  if (on("fuse_conv_scale")) PL_RETURN_IF_ERROR(FuseConvScale(g));
   if (on("fuse_conv_bn")) PL_RETURN_IF_ERROR(FuseConvBatchNorm(g));
   if (on("fuse_conv_scale")) PL_RETURN_IF_ERROR(FuseConvScale(g));
   if (on("fuse_hardswish")) PL_RETURN_IF_ERROR(FuseHardSwish(g, config));

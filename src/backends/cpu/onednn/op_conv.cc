@@ -31,7 +31,10 @@ struct Geometry {
 
 class ConvBase : public Op {
  public:
-  size_t SharedBytes() const override { return wmd_.get_size() + (has_bias_ ? bmd_.get_size() : 0); }
+  size_t SharedBytes() const override {
+    if (shuffle_) return in_c_ * out_c_ * kernel_[0] * kernel_[1] * 4 + (has_bias_ ? kernel_[1] * out_c_ * 4 : 0);
+    return wmd_.get_size() + (has_bias_ ? bmd_.get_size() : 0);
+  }
 
  protected:
   Status ParseAttrs(const NodeInfo& node, bool transpose) {
@@ -94,6 +97,7 @@ class ConvBase : public Op {
       std::memcpy(bias_.get(), b->RawData(), out_c_ * 4);
     }
     w_user_md_ = UserWeightsMd();
+    if (transpose && PrepareShuffle()) return Status::Ok();
     // Prepare the weights for a representative input; plans whose primitive wants another layout
     // reorder privately (rare: the preferred layout depends on channels, not on spatial size).
     Shape x(2 + sp_, 1);
@@ -214,7 +218,69 @@ class ConvBase : public Op {
   }
 
  public:
+  // ConvTranspose whose kernel equals its stride (no padding, dilation, groups): the windows do
+  // not overlap, so it is one matmul per kernel row, [pixels, C] x [C, kw * M], written straight
+  // into the output rows it covers (oneDNN's deconvolution is slow here: 10x in PaddleOCR's det head).
+  bool PrepareShuffle() {
+    if (sp_ != 2 || group_ != 1 || !output_shape_.empty() || (auto_pad_ != "NOTSET" && auto_pad_ != "VALID")) return false;
+    for (int i = 0; i < sp_; ++i)
+      if (kernel_[i] != strides_[i] || dilations_[i] != 1 || output_padding_[i] != 0 || pads_[i] != 0 || pads_[sp_ + i] != 0)
+        return false;
+    const int64_t C = in_c_, M = out_c_, KH = kernel_[0], KW = kernel_[1];
+    shuffle_w_ = std::shared_ptr<void>(std::aligned_alloc(64, (KH * C * KW * M * 4 + 63) / 64 * 64), [](void* p) { std::free(p); });
+    float* w = static_cast<float*>(shuffle_w_.get());
+    const float* src = w_->Data<float>();  // [C, M, KH, KW]
+    for (int64_t kh = 0; kh < KH; ++kh)
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t kw = 0; kw < KW; ++kw)
+          for (int64_t m = 0; m < M; ++m) w[(kh * C + c) * KW * M + kw * M + m] = src[((c * M + m) * KH + kh) * KW + kw];
+    if (has_bias_) {
+      shuffle_b_ = std::shared_ptr<void>(std::aligned_alloc(64, (KW * M * 4 + 63) / 64 * 64), [](void* p) { std::free(p); });
+      for (int64_t kw = 0; kw < KW; ++kw)
+        std::memcpy(static_cast<float*>(shuffle_b_.get()) + kw * M, bias_.get(), M * 4);
+    }
+    shuffle_ = true;
+    return true;
+  }
+
+  Status PlanShuffle(PlanBuilder& b) const {
+    const Shape& x = b.InShape(0);
+    if (x.size() != 4 || x[1] != in_c_)
+      return Status::InvalidArgument(describe_ + ": input " + ShapeToString(x) + " does not match the weights");
+    const int64_t N = x[0], C = in_c_, H = x[2], W = x[3], M = out_c_, KH = kernel_[0], KW = kernel_[1];
+    const int64_t OH = H * KH, OW = W * KW;
+    const Shape out = {N, M, OH, OW};
+    using T = memory::format_tag;
+    const auto f32 = memory::data_type::f32;
+    const Md x_nhwc(ToDims(x), f32, T::acdb);
+    const Md y_nhwc(ToDims(out), f32, T::acdb);
+    // [N, kh, H, W, C] x [1, kh, 1, C, KW*M] -> [N, kh, H, W, KW*M], all views of nhwc tensors.
+    const Md a({N, 1, H, W, C}, f32, Dims{H * W * C, H * W * C, W * C, C, 1});
+    const Md wmd({1, KH, 1, C, KW * M}, f32, Dims{KH * C * KW * M, C * KW * M, C * KW * M, KW * M, 1});
+    const Md d({N, KH, H, W, KW * M}, f32, Dims{OH * OW * M, OW * M, KH * OW * M, KW * M, 1});
+    const Md bmd({1, 1, 1, 1, KW * M}, f32, T::abcde);
+    std::unordered_map<int, memory> args;
+    std::vector<PostOp> separate;
+    PL_ASSIGN_OR_RETURN(auto pd, (MakeWithPostOps<dnnl::matmul::primitive_desc>(
+                                     b, out, y_nhwc,
+                                     [&](const dnnl::primitive_attr& at) {
+                                       if (has_bias_) return dnnl::matmul::primitive_desc({a, wmd, bmd, d}, at, Engine());
+                                       return dnnl::matmul::primitive_desc({a, wmd, d}, at, Engine());
+                                     },
+                                     &args, &separate)));
+    PL_ASSIGN_OR_RETURN(memory src, b.In(0, x_nhwc));
+    PL_ASSIGN_OR_RETURN(memory dst, b.Out(0, out, y_nhwc));
+    args[DNNL_ARG_SRC] = b.View(src, a);
+    args[DNNL_ARG_WEIGHTS] = b.Fixed(wmd, shuffle_w_.get());
+    args[DNNL_ARG_DST] = b.View(dst, d);
+    if (has_bias_) args[DNNL_ARG_BIAS] = b.Fixed(bmd, shuffle_b_.get());
+    b.Step(dnnl::matmul(pd), std::move(args), pd.scratchpad_desc());
+    if (!separate.empty()) PL_RETURN_IF_ERROR(PostOpsSeparately(b, separate, out, dst));
+    return Status::Ok();
+  }
+
   Status Plan(PlanBuilder& b) const override {
+    if (shuffle_) return PlanShuffle(b);
     PL_ASSIGN_OR_RETURN(Geometry g, ComputeGeometry(b.InShape(0)));
     Shape dst_shape(g.dst.begin(), g.dst.end());
     const Md wany(WeightDims(), memory::data_type::f32, memory::format_tag::any);
@@ -276,6 +342,8 @@ class ConvBase : public Op {
   Md w_user_md_, wmd_, bmd_;
   std::shared_ptr<void> weights_, bias_;
   bool has_bias_ = false;
+  bool shuffle_ = false;  // see PrepareShuffle
+  std::shared_ptr<void> shuffle_w_, shuffle_b_;
 };
 
 class ConvOp final : public ConvBase {

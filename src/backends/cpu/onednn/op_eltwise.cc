@@ -78,16 +78,24 @@ class EltwiseOp final : public Op {
   Status Plan(PlanBuilder& b) const override {
     const Shape& shape = b.InShape(0);
     const Md md = b.InMd(0);
+    // The primitive's own algorithm counts in the chain (see FusablePrefix).
+    std::vector<PostOp> chain = {first_};
+    chain.insert(chain.end(), post_ops_.begin(), post_ops_.end());
+    chain = MergeLinear(chain);
+    const PostOp head = chain[0];
+    const size_t n = FusablePrefix(chain);
+    const std::vector<PostOp> fused(chain.begin() + 1, chain.begin() + n), tail(chain.begin() + n, chain.end());
     std::unordered_map<int, memory> args;
     std::vector<PostOp> separate;
     PL_ASSIGN_OR_RETURN(auto pd, (MakeWithPostOps<dnnl::eltwise_forward::primitive_desc>(
-                                     b, shape, md,
+                                     b, fused, shape, md,
                                      [&](const dnnl::primitive_attr& a) {
                                        return dnnl::eltwise_forward::primitive_desc(
-                                           {dnnl::prop_kind::forward_inference, first_.alg, md, first_.alpha, first_.beta}, a,
+                                           {dnnl::prop_kind::forward_inference, head.alg, md, head.alpha, head.beta}, a,
                                            Engine());
                                      },
                                      &args, &separate)));
+    separate.insert(separate.end(), tail.begin(), tail.end());
     PL_ASSIGN_OR_RETURN(memory src, b.In(0));
     PL_ASSIGN_OR_RETURN(memory dst, b.Out(0, shape, pd.dst_desc()));
     args[DNNL_ARG_SRC] = src;

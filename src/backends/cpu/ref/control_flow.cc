@@ -135,8 +135,7 @@ class LoopKernel final : public Kernel {
       carried[i] = *v;  // shares memory: the body never writes its inputs
     }
     std::vector<std::vector<Tensor>> scans(scans_);
-    PL_ASSIGN_OR_RETURN(Tensor iter_t, Tensor::Create(DataType::kInt64, {}));
-    PL_ASSIGN_OR_RETURN(Tensor cond_t, Tensor::Create(DataType::kBool, {}));
+    Tensor iter_t, cond_t;
     std::vector<const Tensor*> inputs(2 + carried_);
     std::vector<Tensor> outs;
     int64_t it = 0;
