@@ -147,7 +147,6 @@ Status FusePostOps(Graph* g, const Config& config, bool eltwise, bool runtime_bi
           if (posts.empty() && eltwise) posts = AsBinary(*g, sym, f, y, false);
           if (posts.empty() && runtime_binary && !fused_runtime) {
             posts = AsBinary(*g, sym, f, y, true);
-            if (getenv("PLDBG_FUSE")) { int o = f.inputs[0] == y ? f.inputs[1] : f.inputs[0]; fprintf(stderr, "host %s -> %s: %zu posts, fits %d:", g->nodes[hi].name.c_str(), f.name.c_str(), posts.size(), (int)sym.FitsInto(o, y)); for (auto d : sym.dims[o]) fprintf(stderr, " %ld", d); fprintf(stderr, " vs"); for (auto d : sym.dims[y]) fprintf(stderr, " %ld", d); fprintf(stderr, " known %d %d\n", (int)sym.known[o], (int)sym.known[y]); }  // DEBUG-REMOVE
             // The operand must be ready before the host runs.
             if (!posts.empty() && DependsOnNode(*g, posts[0].operand, static_cast<int>(hi))) posts.clear();
             if (!posts.empty()) fused_runtime = true;

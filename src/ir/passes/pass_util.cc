@@ -236,7 +236,8 @@ ShapeSymbols ComputeShapeSymbols(const Graph& g) {
     if (g.values[v].producer < 0) from_static(static_cast<int>(v));
   for (const Node& n : g.nodes) {
     // Fused pl.onednn nodes keep their op's shape rule (their extra operands fit by construction).
-    if (n.removed || !(n.domain.empty() || n.domain == "pl.onednn")) {
+    if (n.removed) continue;  // tombstones still name the values they used to produce
+    if (!(n.domain.empty() || n.domain == "pl.onednn")) {
       for (int o : n.outputs)
         if (o >= 0) from_static(o);
       continue;
@@ -340,7 +341,6 @@ ShapeSymbols ComputeShapeSymbols(const Graph& g) {
     } else {
       from_static(out);
     }
-    if (getenv("PLDBG_SYM")) { fprintf(stderr, "%s %s (%s #%d [%ld]) -> %s #%d:", n.op_type.c_str(), n.name.c_str(), in0 >= 0 ? g.values[in0].name.c_str() : "", in0, in0 >= 0 && !s.dims[in0].empty() ? s.dims[in0][0] : 0L, g.values[out].name.c_str(), out); for (auto d : s.dims[out]) fprintf(stderr, " %ld", d); fprintf(stderr, "\n"); }  // DEBUG-REMOVE
     // Static knowledge refines symbols (a dim inference proved constant).
     const Value& val = g.values[out];
     if (val.has_shape && s.known[out] && val.shape.size() == s.dims[out].size())

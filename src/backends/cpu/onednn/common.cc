@@ -2,6 +2,10 @@
 
 #include <cstdlib>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 namespace pl::onednn {
 
 const dnnl::engine& Engine() {
@@ -58,6 +62,19 @@ std::string MdToString(const Md& md) {
   for (int i = 0; i < d.format_desc.blocking.inner_nblks; ++i)
     s += std::to_string(d.format_desc.blocking.inner_blks[i]) + static_cast<char>('a' + d.format_desc.blocking.inner_idxs[i]);
   return s;
+}
+
+SingleThreadScope::SingleThreadScope() {
+#ifdef _OPENMP
+  saved_ = omp_get_max_threads();
+  if (saved_ != 1) omp_set_num_threads(1);
+#endif
+}
+
+SingleThreadScope::~SingleThreadScope() {
+#ifdef _OPENMP
+  if (saved_ != 1) omp_set_num_threads(saved_);
+#endif
 }
 
 bool Verbose() {

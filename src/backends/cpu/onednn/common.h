@@ -47,6 +47,20 @@ Status Guard(const std::string& what, F&& f) {
   }
 }
 
+// Runs compile-time oneDNN work (weight reorders, trial primitive descriptors) on the calling
+// thread only: an OpenMP team there buys nothing for such small jobs and, on a busy machine,
+// costs a scheduler round trip per parallel region (seconds per model). Restores on exit.
+class SingleThreadScope {
+ public:
+  SingleThreadScope();
+  ~SingleThreadScope();
+  SingleThreadScope(const SingleThreadScope&) = delete;
+  SingleThreadScope& operator=(const SingleThreadScope&) = delete;
+
+ private:
+  int saved_ = 1;
+};
+
 // True when PL_ONEDNN_VERBOSE is set (plans and layout decisions are logged to stderr).
 bool Verbose();
 

@@ -32,7 +32,7 @@ struct Geometry {
 class ConvBase : public Op {
  public:
   size_t SharedBytes() const override {
-    if (shuffle_) return in_c_ * out_c_ * kernel_[0] * kernel_[1] * 4 + (has_bias_ ? kernel_[1] * out_c_ * 4 : 0);
+    if (shuffle_) return in_c_ * out_c_ * kernel_[0] * kernel_[1] * 4 + (has_bias_ ? kernel_[0] * kernel_[1] * out_c_ * 4 : 0);
     return wmd_.get_size() + (has_bias_ ? bmd_.get_size() : 0);
   }
 
@@ -219,25 +219,33 @@ class ConvBase : public Op {
 
  public:
   // ConvTranspose whose kernel equals its stride (no padding, dilation, groups): the windows do
-  // not overlap, so it is one matmul per kernel row, [pixels, C] x [C, kw * M], written straight
-  // into the output rows it covers (oneDNN's deconvolution is slow here: 10x in PaddleOCR's det head).
+  // not overlap, so it is one matmul [pixels, C] x [C, kh * kw * M] into a temporary whose rows
+  // are disjoint kh x kw blocks of the (nhwc) output, then a scatter. oneDNN's deconvolution is
+  // ~40x slower on PaddleOCR's det head; a matmul per kernel row writing strided output rows
+  // directly measured slower than the temporary (the strided form gets no brgemm kernel).
   bool PrepareShuffle() {
     if (sp_ != 2 || group_ != 1 || !output_shape_.empty() || (auto_pad_ != "NOTSET" && auto_pad_ != "VALID")) return false;
     for (int i = 0; i < sp_; ++i)
       if (kernel_[i] != strides_[i] || dilations_[i] != 1 || output_padding_[i] != 0 || pads_[i] != 0 || pads_[sp_ + i] != 0)
         return false;
     const int64_t C = in_c_, M = out_c_, KH = kernel_[0], KW = kernel_[1];
-    shuffle_w_ = std::shared_ptr<void>(std::aligned_alloc(64, (KH * C * KW * M * 4 + 63) / 64 * 64), [](void* p) { std::free(p); });
+    auto alloc = [](int64_t floats) {
+      return std::shared_ptr<void>(std::aligned_alloc(64, (floats * 4 + 63) / 64 * 64 + 64), [](void* p) { std::free(p); });
+    };
+    shuffle_w_ = alloc(KH * C * KW * M);
     float* w = static_cast<float*>(shuffle_w_.get());
     const float* src = w_->Data<float>();  // [C, M, KH, KW]
     for (int64_t kh = 0; kh < KH; ++kh)
       for (int64_t c = 0; c < C; ++c)
         for (int64_t kw = 0; kw < KW; ++kw)
-          for (int64_t m = 0; m < M; ++m) w[(kh * C + c) * KW * M + kw * M + m] = src[((c * M + m) * KH + kh) * KW + kw];
+          for (int64_t m = 0; m < M; ++m) {
+            const float v = src[((c * M + m) * KH + kh) * KW + kw];
+            w[c * KH * KW * M + (kh * KW + kw) * M + m] = v;  // [c][(kh*KW + kw)*M + m]
+          }
     if (has_bias_) {
-      shuffle_b_ = std::shared_ptr<void>(std::aligned_alloc(64, (KW * M * 4 + 63) / 64 * 64), [](void* p) { std::free(p); });
-      for (int64_t kw = 0; kw < KW; ++kw)
-        std::memcpy(static_cast<float*>(shuffle_b_.get()) + kw * M, bias_.get(), M * 4);
+      const int64_t reps = KH * KW;
+      shuffle_b_ = alloc(reps * M);
+      for (int64_t r = 0; r < reps; ++r) std::memcpy(static_cast<float*>(shuffle_b_.get()) + r * M, bias_.get(), M * 4);
     }
     shuffle_ = true;
     return true;
@@ -254,15 +262,19 @@ class ConvBase : public Op {
     const auto f32 = memory::data_type::f32;
     const Md x_nhwc(ToDims(x), f32, T::acdb);
     const Md y_nhwc(ToDims(out), f32, T::acdb);
-    // [N, kh, H, W, C] x [1, kh, 1, C, KW*M] -> [N, kh, H, W, KW*M], all views of nhwc tensors.
-    const Md a({N, 1, H, W, C}, f32, Dims{H * W * C, H * W * C, W * C, C, 1});
-    const Md wmd({1, KH, 1, C, KW * M}, f32, Dims{KH * C * KW * M, C * KW * M, C * KW * M, KW * M, 1});
-    const Md d({N, KH, H, W, KW * M}, f32, Dims{OH * OW * M, OW * M, KH * OW * M, KW * M, 1});
-    const Md bmd({1, 1, 1, 1, KW * M}, f32, T::abcde);
+    // [N*H*W, C] x [C, KH*KW*M] -> temporary [N*H*W, KH*KW*M].
+    const Md a({N * H * W, C}, f32, T::ab);
+    const Md wmd({C, KH * KW * M}, f32, T::ab);
+    const Md d({N * H * W, KH * KW * M}, f32, T::ab);
+    const Md bmd({1, KH * KW * M}, f32, T::ab);
+    const Shape mm_shape = {N * H * W, KH * KW * M};
+    // Element-wise post-ops ride on the matmul; binary ones (in the output's layout) come after.
+    std::vector<PostOp> eltwise, rest;
+    for (const PostOp& p : post_ops_) (rest.empty() && p.kind == PostOp::Kind::kEltwise ? eltwise : rest).push_back(p);
     std::unordered_map<int, memory> args;
     std::vector<PostOp> separate;
     PL_ASSIGN_OR_RETURN(auto pd, (MakeWithPostOps<dnnl::matmul::primitive_desc>(
-                                     b, out, y_nhwc,
+                                     b, eltwise, mm_shape, d,
                                      [&](const dnnl::primitive_attr& at) {
                                        if (has_bias_) return dnnl::matmul::primitive_desc({a, wmd, bmd, d}, at, Engine());
                                        return dnnl::matmul::primitive_desc({a, wmd, d}, at, Engine());
@@ -270,12 +282,32 @@ class ConvBase : public Op {
                                      &args, &separate)));
     PL_ASSIGN_OR_RETURN(memory src, b.In(0, x_nhwc));
     PL_ASSIGN_OR_RETURN(memory dst, b.Out(0, out, y_nhwc));
+    memory mm_dst = b.Temp(d);
     args[DNNL_ARG_SRC] = b.View(src, a);
     args[DNNL_ARG_WEIGHTS] = b.Fixed(wmd, shuffle_w_.get());
-    args[DNNL_ARG_DST] = b.View(dst, d);
+    args[DNNL_ARG_DST] = mm_dst;
     if (has_bias_) args[DNNL_ARG_BIAS] = b.Fixed(bmd, shuffle_b_.get());
     b.Step(dnnl::matmul(pd), std::move(args), pd.scratchpad_desc());
-    if (!separate.empty()) PL_RETURN_IF_ERROR(PostOpsSeparately(b, separate, out, dst));
+    if (!separate.empty()) PL_RETURN_IF_ERROR(PostOpsSeparately(b, separate, mm_shape, mm_dst));
+    {
+      // Row (n, ih, iw) of the temporary holds the KH x KW x M block of output pixels it covers.
+      const int64_t row = KW * M;
+      b.Custom(
+          [mm_dst, dst, N, H, W, KH, row, OW, M]() {
+            const float* t = static_cast<const float*>(mm_dst.get_data_handle());
+            float* y = static_cast<float*>(dst.get_data_handle());
+            for (int64_t n = 0; n < N; ++n)
+              for (int64_t ih = 0; ih < H; ++ih)
+                for (int64_t kh = 0; kh < KH; ++kh) {
+                  float* out_row = y + ((n * H + ih) * KH + kh) * OW * M;
+                  const float* in = t + ((n * H + ih) * W) * KH * row + kh * row;
+                  for (int64_t iw = 0; iw < W; ++iw)
+                    for (int64_t j = 0; j < row; ++j) out_row[iw * row + j] = in[iw * KH * row + j];
+                }
+          },
+          {mm_dst, dst});
+    }
+    if (!rest.empty()) PL_RETURN_IF_ERROR(PostOpsSeparately(b, rest, out, dst));
     return Status::Ok();
   }
 

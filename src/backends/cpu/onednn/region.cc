@@ -345,11 +345,13 @@ NodeInfo MakeInfo(const ir::Graph& g, const ir::Node& n) {
 
 bool CanRun(const ir::Graph& g, const ir::Node& n) {
   if (n.removed || !IsKnownOpType(n.op_type)) return false;
+  SingleThreadScope single;
   NodeInfo info = MakeInfo(g, n);
   return CreateOp(info).ok();
 }
 
 StatusOr<std::unique_ptr<Region>> Region::FromGraph(std::shared_ptr<const ir::Graph> graph, const std::string& name) {
+  SingleThreadScope single;
   auto r = std::make_unique<Region>();
   r->name_ = name;
   r->graph_ = graph;
@@ -393,6 +395,7 @@ StatusOr<std::unique_ptr<Region>> Region::FromGraph(std::shared_ptr<const ir::Gr
 }
 
 StatusOr<std::unique_ptr<Region>> Region::FromNode(const NodeInfo& info) {
+  SingleThreadScope single;
   auto r = std::make_unique<Region>();
   r->name_ = info.name;
   Node node;
