@@ -220,6 +220,22 @@ class GraphConverter {
   std::map<std::string, int> opsets_;
 };
 
+Status CheckWindowAttributes(const onnx::GraphProto& g) {
+  for (const auto& n : g.node()) {
+    for (const auto& a : n.attribute()) {
+      if (a.has_g()) PL_RETURN_IF_ERROR(CheckWindowAttributes(a.g()));
+      for (const auto& sg : a.graphs()) PL_RETURN_IF_ERROR(CheckWindowAttributes(sg));
+      const std::string& an = a.name();
+      if (an != "strides" && an != "dilations" && an != "kernel_shape") continue;
+      for (int64_t v : a.ints())
+        if (v <= 0)
+          return Status::ModelError(n.op_type() + " node '" + n.name() + "': attribute '" + an +
+                                    "' has a non-positive value " + std::to_string(v));
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<ir::Graph>> LoadModel(const Config& config) {
@@ -277,6 +293,9 @@ StatusOr<std::unique_ptr<ir::Graph>> LoadModel(const Config& config) {
       return Status::ModelError(what + " fails the ONNX checker: " + std::string(e.what()).substr(0, 2000));
     }
   }
+  // ONNX 1.12's shape inference divides by strides/dilations without checking them (a stride of
+  // 0 is a SIGFPE that no catch can stop): refuse such attributes first.
+  PL_RETURN_IF_ERROR(CheckWindowAttributes(model.graph()).WithContext(what));
   try {
     onnx::shape_inference::InferShapes(model);
   } catch (const std::exception&) {

@@ -98,10 +98,9 @@ Status Predictor::Run(const std::vector<Tensor>& inputs, std::vector<Tensor>* ou
   for (size_t i = 0; i < names.size(); ++i) *ctx_->input(i) = [&] { Tensor t; t.set_name(names[i]); return t; }();
   PL_RETURN_IF_ERROR(s);
   outputs->clear();
-  for (size_t i = 0; i < model_->output_names().size(); ++i) {
-    PL_ASSIGN_OR_RETURN(Tensor t, ctx_->output(i).Clone());
-    outputs->push_back(std::move(t));
-  }
+  // Outputs are handed over without a copy: the caller's Tensor shares the buffer, and the next
+  // Run allocates a fresh one for this predictor because the buffer is no longer exclusively ours.
+  for (size_t i = 0; i < model_->output_names().size(); ++i) outputs->push_back(ctx_->output(i));
   return Status::Ok();
 }
 

@@ -151,3 +151,24 @@ TEST(BadInput, GraphErrors) {
 
 }  // namespace
 }  // namespace pl
+
+namespace pl {
+namespace {
+TEST(BadInput, ZeroStrideIsAModelErrorNotASignal) {
+  Tensor x = test::T_<float>({1, 1, 4, 4}, std::vector<float>(16, 0));
+  x.set_name("x");
+  Tensor w = test::T_<float>({1, 1, 2, 2}, {1, 1, 1, 1});
+  w.set_name("w");
+  Config c;
+  onnx::ModelProto m;
+  m.ParseFromString(test::BuildModel({test::NodeSpec{"Conv", "", {"x", "w"}, {"y"}, {test::AttrInts("strides", {1, 1})}}},
+                                     {x}, {w}, {"y"}));
+  m.mutable_graph()->mutable_node(0)->mutable_attribute(0)->set_ints(0, 0);  // after BuildModel's own inference
+  c.SetModelBuffer(m.SerializeAsString());
+  auto p = CreatePredictor(c);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), StatusCode::kModelError);
+  EXPECT_NE(p.status().message().find("strides"), std::string::npos) << p.status().ToString();
+}
+}  // namespace
+}  // namespace pl

@@ -39,9 +39,15 @@ std::string SmallModel(const std::string& in_name, const std::string& out_name, 
   return bytes;
 }
 
-std::unique_ptr<Predictor> Make(const std::string& bytes) {
+// Plain pipeline (reference kernels, no fusion) unless `optimized`: these tests look at the
+// loader and the executor, not at what the optimizer does to the graph.
+std::unique_ptr<Predictor> Make(const std::string& bytes, bool optimized = false) {
   Config c;
   c.SetModelBuffer(bytes);
+  if (!optimized) {
+    c.SwitchOptimizations(false);
+    c.SetBackends({kBackendCpuRef});
+  }
   auto p = CreatePredictor(c);
   EXPECT_TRUE(p.ok()) << p.status().ToString();
   return p.ok() ? std::move(p).value() : nullptr;
@@ -49,7 +55,8 @@ std::unique_ptr<Predictor> Make(const std::string& bytes) {
 
 TEST(Predictor, RunsAndKeepsNamesVerbatim) {
   const std::string in = "x:0/ünï côdé [in]", out = "out put#1 (y)";
-  auto p = Make(SmallModel(in, out));
+  for (bool optimized : {false, true}) {
+  auto p = Make(SmallModel(in, out), optimized);
   ASSERT_TRUE(p);
   ASSERT_EQ(p->InputNames(), std::vector<std::string>{in});
   ASSERT_EQ(p->OutputNames(), std::vector<std::string>{out});
@@ -63,6 +70,7 @@ TEST(Predictor, RunsAndKeepsNamesVerbatim) {
   std::vector<float> expect = {6, 0, 4.5f, 0, 9, 0};
   EXPECT_EQ(ToVec<float>(*y), expect);
   EXPECT_EQ(y->name(), out);
+  }
 }
 
 TEST(Predictor, ConstantNodesBecomeSharedConstants) {
