@@ -26,9 +26,9 @@ TEST(PassFuseResidualAdd, ResidualAndSqueezeExcite) {
   const ir::Node* mul = FindOp(*g, "Mul", kFused);
   ASSERT_NE(mul, nullptr);
   EXPECT_EQ(mul->attrs.at("post_ops").strings, (std::vector<std::string>{"binary_add"}));
-  const ir::Node* conv = nullptr;
+  const ir::Node* conv = nullptr;  // the one that now produces y
   for (const auto& n : g->nodes)
-    if (!n.removed && n.domain == kFused && n.op_type == "Conv") conv = &n;
+    if (!n.removed && n.domain == kFused && n.op_type == "Conv" && g->values[n.outputs[0]].name == "y") conv = &n;
   ASSERT_NE(conv, nullptr);
   EXPECT_EQ(conv->attrs.at("post_ops").strings, (std::vector<std::string>{"binary_add", "relu"}));
 #endif

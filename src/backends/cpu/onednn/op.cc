@@ -128,6 +128,7 @@ StatusOr<std::unique_ptr<Op>> CreateOp(const NodeInfo& node) {
 Status Op::InitCommon(const NodeInfo& node, int own_inputs) {
   describe_ = node.Describe();
   opset_ = node.opset;
+  own_inputs_ = node.num_inputs();
   if (node.domain != kDomain) return Status::Ok();
   opset_ = node.Attr<int>("onnx_opset", 0);
   if (opset_ <= 0) return Status::ModelError(describe_ + ": fused node without 'onnx_opset'");
@@ -135,6 +136,7 @@ Status Op::InitCommon(const NodeInfo& node, int own_inputs) {
   auto alpha = node.Attr<std::vector<float>>("post_alpha", {});
   auto beta = node.Attr<std::vector<float>>("post_beta", {});
   int next_input = node.Attr<int>("num_op_inputs", own_inputs);
+  own_inputs_ = next_input;
   if (alpha.size() != names.size() || beta.size() != names.size())
     return Status::ModelError(describe_ + ": post_ops, post_alpha and post_beta differ in length");
   for (size_t i = 0; i < names.size(); ++i) {

@@ -97,7 +97,11 @@ class Op {
     return MakeWithPostOps<PD>(b, post_ops_, dst, dst_md, std::forward<F>(make), args, rest);
   }
 
+  // Input i is one of the op's own (not a post-op operand appended by the fusion passes).
+  bool HasOwnInput(const NodeInfo& node, int i) const { return i < own_inputs_ && node.HasInput(i); }
+
   int opset_ = 0;
+  int own_inputs_ = 0;
   std::string describe_;
   std::vector<PostOp> post_ops_;
 };

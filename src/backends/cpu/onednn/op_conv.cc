@@ -86,7 +86,7 @@ class ConvBase : public Op {
       in_c_ = w_shape_[1] * group_;
       out_c_ = w_shape_[0];
     }
-    if (node.HasInput(2)) {
+    if (HasOwnInput(node, 2)) {
       const Tensor* b = node.ConstantInput(2);
       if (!b) return Status::Unimplemented(describe_ + ": oneDNN needs a constant bias");
       if (b->dtype() != DataType::kFloat32 || b->NumElements() != out_c_)

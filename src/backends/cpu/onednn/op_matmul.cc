@@ -34,7 +34,7 @@ class MatMulOp final : public Op {
       if (gemm_ ? b->rank() != 2 : b->rank() < 1) return Status::ModelError(describe_ + ": bad rank of B");
       if (b->rank() <= 2) PL_RETURN_IF_ERROR(PrepareWeights(*b));
     }
-    if (gemm_ && node.HasInput(2) && beta_ != 0.f) {
+    if (gemm_ && HasOwnInput(node, 2) && beta_ != 0.f) {
       const Tensor* c = node.ConstantInput(2);
       if (c) {
         if (c->dtype() != DataType::kFloat32 || c->rank() > 2) return Status::ModelError(describe_ + ": C must be float32 of rank <= 2");
