@@ -13,7 +13,7 @@ the less noisy one). It checks the targets of issues 3 and 6 and writes JSON and
 
   /usr/bin/python3 benchmarks/compare.py [--model det|rec|cls|all|PATH --shape S] [--rounds 5]
       [--seconds 3] [--pl-bench build/benchmarks/pl_bench] [--backend onednn] [--profile]
-      [--out out/bench] [--pin 0,1]
+      [--out out/bench] [--pin 0,1] [--ort-no-spin]
 
 The models and onnxruntime-node come from scripts/fetch_models.sh (run it first).
 """
@@ -44,15 +44,34 @@ POOL_SCALING_TARGET = 1.9   # issue 3: qps at 2 threads >= 1.9 x qps at 1 thread
 POOL_VS_ORT_TARGET = 1.1    # issue 3: qps at 2 threads >= 1.1 x ORT's with two sessions
 
 
+def _optimized_build(build_dir):
+    """False for sanitizer or debug builds, whose timings mean nothing."""
+    try:
+        with open(os.path.join(build_dir, "CMakeCache.txt")) as f:
+            cache = f.read()
+    except OSError:
+        return True
+    for line in cache.splitlines():
+        if line.startswith("PL_SANITIZE:") and line.split("=", 1)[1].strip():
+            return False
+        if line.startswith("CMAKE_BUILD_TYPE:") and line.split("=", 1)[1].strip() == "Debug":
+            return False
+    return True
+
+
 def find_pl_bench(explicit=None):
+    """--pl-bench, else build/benchmarks/pl_bench, else the freshest optimized build*/ one."""
     if explicit:
         return explicit
+    default = os.path.join(ROOT, "build", "benchmarks", "pl_bench")
+    if os.path.exists(default):
+        return default
     cands = [os.path.join(ROOT, d, "benchmarks", "pl_bench") for d in sorted(os.listdir(ROOT))
-             if d == "build" or d.startswith("build")]
+             if d.startswith("build") and _optimized_build(os.path.join(ROOT, d))]
     cands = [c for c in cands if os.path.exists(c)]
     if not cands:
         sys.exit("compare: pl_bench not found; build it (ninja -C build pl_bench) or pass --pl-bench")
-    return max(cands, key=os.path.getmtime)  # the freshest build
+    return max(cands, key=os.path.getmtime)
 
 
 def run_json(cmd, pin=None, timeout=900):
@@ -85,9 +104,12 @@ def run_pl(pl_bench, model, shape, threads, intra, seconds, warmup, backend=None
     return run_json(cmd, pin)
 
 
-def run_ort(model, shape, threads, intra, seconds, warmup, predictors=0, pin=None):
+def run_ort(model, shape, threads, intra, seconds, warmup, predictors=0, pin=None, no_spin=False):
     node = shutil.which("node") or "node"
-    return run_json([node, ORT_BENCH] + common_args(model, shape, threads, intra, seconds, warmup, predictors), pin)
+    cmd = [node, ORT_BENCH] + common_args(model, shape, threads, intra, seconds, warmup, predictors)
+    if no_spin:
+        cmd += ["--no-spin"]
+    return run_json(cmd, pin)
 
 
 def ort_available():
@@ -122,6 +144,8 @@ def main():
     ap.add_argument("--backend", default=None, help="pl_bench --backend (default: the SDK's default)")
     ap.add_argument("--configs", default=",".join(c[0] for c in CONFIGS), help="subset of t1_i1,t1_i2,t2_i1")
     ap.add_argument("--pin", default=None, help="taskset CPU list for both runtimes, e.g. 0,1")
+    ap.add_argument("--ort-no-spin", action="store_true",
+                    help="ORT intra-op threads do not spin (its default is to spin; fairer on a loaded machine)")
     ap.add_argument("--profile", action="store_true", help="append pl_bench's per-op profile of each model")
     ap.add_argument("--out", default=os.path.join(ROOT, "out", "bench"), help="directory for the summaries")
     ap.add_argument("--skip-missing", action="store_true",
@@ -149,7 +173,8 @@ def main():
     print("compare: pl_bench %s, ORT %s, %d rounds, pin %s, backend %s" %
           (pl_bench, ORT_BENCH, args.rounds, args.pin or "none", args.backend or "default"), flush=True)
     results = {"started": started.isoformat(timespec="seconds"), "pl_bench": pl_bench, "rounds": args.rounds,
-               "pin": args.pin, "backend": args.backend or "default", "load_avg_start": os.getloadavg(),
+               "pin": args.pin, "backend": args.backend or "default", "ort_spinning": not args.ort_no_spin,
+               "load_avg_start": os.getloadavg(),
                "models": {}}
     for name, model, shape, target in jobs:
         path = model if os.path.exists(model) else os.path.join(MODELS_DIR, model)
@@ -163,7 +188,8 @@ def main():
                         res, _ = run_pl(pl_bench, path, shape, threads, intra, seconds, args.warmup, args.backend,
                                         pin=args.pin)
                     else:
-                        res, _ = run_ort(path, shape, threads, intra, seconds, args.warmup, pin=args.pin)
+                        res, _ = run_ort(path, shape, threads, intra, seconds, args.warmup, pin=args.pin,
+                                         no_spin=args.ort_no_spin)
                     raw[label][who].append(res)
                 pl_r, ort_r = raw[label]["pl"][-1], raw[label]["ort"][-1]
                 print("  %s round %d %s: ours p50 %.3f ms %.2f qps | ORT p50 %.3f ms %.2f qps" %
@@ -215,9 +241,11 @@ def render_markdown(results):
     out = []
     out.append("## paddle_like vs ONNX Runtime %s" % results["started"])
     out.append("")
-    out.append("pl_bench `%s`, backend %s, %d interleaved rounds, pinned to %s, load average %.1f at start, "
-               "%.1f at end. Figures: median [min-max] over rounds; ratio = ours / ORT (median of per-round "
-               "ratios, then ratio of medians)." % (results["pl_bench"], results["backend"], results["rounds"],
+    out.append("pl_bench `%s`, backend %s, ORT intra-op spinning %s, %d interleaved rounds, pinned to %s, "
+               "load average %.1f at start, %.1f at end. Figures: median [min-max] over rounds; ratio = ours / ORT (median of per-round "
+               "ratios, then ratio of medians)." % (results["pl_bench"], results["backend"],
+                                                     "on" if results.get("ort_spinning", True) else "off",
+                                                     results["rounds"],
                                                      results["pin"] or "no CPUs in particular",
                                                      results["load_avg_start"][0], results["load_avg_end"][0]))
     out.append("")

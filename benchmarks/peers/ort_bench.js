@@ -2,7 +2,7 @@
 // ort_bench: the ONNX Runtime side of pl_bench (onnxruntime-node@1.30.0, from scripts/fetch_models.sh),
 // same flags, same input, same JSON keys:
 //   node benchmarks/peers/ort_bench.js --model M.onnx --shape 1x3x640x640 [--input-name x] --threads T
-//        --intra N --seconds S --warmup W [--predictors K] [--json]
+//        --intra N --seconds S --warmup W [--predictors K] [--json] [--no-spin] [--opt-level all]
 // T node worker_threads, each with its own InferenceSession (intraOpNumThreads N, one inter-op
 // thread, sequential execution), run back to back for S seconds after W warm-up runs each.
 // --predictors K (memory mode) first creates K sessions of the model in this process and runs each
@@ -15,7 +15,7 @@ const common = require('../../scripts/peer_common');
 
 function parseArgs(argv) {
   const o = { model: '', shape: '', inputName: '', threads: 1, intra: 1, seconds: 5, warmup: 3, predictors: 0,
-    json: false, optLevel: 'all' };
+    json: false, optLevel: 'all', spin: true };
   for (let i = 0; i < argv.length; ++i) {
     let a = argv[i];
     let v = null;
@@ -33,6 +33,9 @@ function parseArgs(argv) {
       case '--warmup': o.warmup = Number(val()); break;
       case '--predictors': o.predictors = Number(val()); break;
       case '--opt-level': o.optLevel = val(); break;  // disabled | basic | extended | all
+      // ORT's intra-op workers spin while waiting for work (its default); --no-spin turns that off,
+      // which is kinder to a loaded machine (session.intra_op.allow_spinning = 0).
+      case '--no-spin': o.spin = false; break;
       case '--json': o.json = v === null || v === 'true' || v === '1'; break;
       case '--backend': val(); break;  // accepted for symmetry with pl_bench; ORT runs its CPU provider
       default: throw new Error(`unknown argument '${argv[i]}'`);
@@ -45,8 +48,10 @@ function parseArgs(argv) {
 }
 
 function sessionOptions(o) {
-  return { intraOpNumThreads: o.intra, interOpNumThreads: 1, executionMode: 'sequential',
+  const opts = { intraOpNumThreads: o.intra, interOpNumThreads: 1, executionMode: 'sequential',
     graphOptimizationLevel: o.optLevel };
+  if (!o.spin) opts.extra = { session: { intra_op: { allow_spinning: '0' } } };
+  return opts;
 }
 
 const nowMs = () => performance.timeOrigin + performance.now();  // comparable across worker threads
@@ -155,7 +160,7 @@ async function main() {
   const perCloneMb = o.predictors > 1 ? (rssK - rssOne) / (o.predictors - 1) : 0;
   const out = {
     runtime: 'onnxruntime-node', version: common.ortVersion(), model: o.model, shape: o.shape,
-    input_name: first.name, backend: 'ort-cpu', threads: o.threads, intra: o.intra, seconds: wallS,
+    input_name: first.name, backend: o.spin ? 'ort-cpu' : 'ort-cpu-nospin', threads: o.threads, intra: o.intra, seconds: wallS,
     warmup: o.warmup, runs: all.length, qps: wallS > 0 ? all.length / wallS : 0, mean_ms: mean,
     p50_ms: percentile(all, 0.5), p90_ms: percentile(all, 0.9), p99_ms: percentile(all, 0.99),
     min_ms: all.length ? all[0] : 0, max_ms: all.length ? all[all.length - 1] : 0, load_ms: loadMs,

@@ -72,6 +72,10 @@ class Predictor {
   // A new predictor over the same compiled model with its own run state.
   StatusOr<std::unique_ptr<Predictor>> Clone() const;
 
+  // Threads one Run() of this predictor may use inside ops (applied on the calling thread).
+  void SetIntraOpThreads(int n);
+  int intra_op_threads() const;
+
   // Releases cached plans/arena; they are rebuilt on demand.
   void ShrinkMemory();
   MemoryStats Memory() const;
@@ -90,6 +94,9 @@ class Predictor {
   std::shared_ptr<const CompiledModel> model_;
   std::unique_ptr<ExecutionContext> ctx_;
 };
+
+// "0.1.0 (onednn, cpu_ref)": SDK version and the backends built in.
+std::string Version();
 
 inline StatusOr<std::unique_ptr<Predictor>> CreatePredictor(const Config& config) {
   return Predictor::Create(config);

@@ -104,6 +104,21 @@ Status Predictor::Run(const std::vector<Tensor>& inputs, std::vector<Tensor>* ou
   return Status::Ok();
 }
 
+void Predictor::SetIntraOpThreads(int n) { ctx_->set_intra_op_threads(n); }
+int Predictor::intra_op_threads() const { return ctx_->intra_op_threads(); }
+
+std::string Version() {
+  std::string v = PL_VERSION_STRING;
+  v += " (";
+#ifdef PL_WITH_ONEDNN
+  v += "onednn, ";
+#endif
+#ifdef PL_WITH_CUDA
+  v += "cuda, ";
+#endif
+  return v + "cpu_ref)";
+}
+
 void Predictor::ShrinkMemory() { ctx_->Shrink(); }
 MemoryStats Predictor::Memory() const { return ctx_->Memory(); }
 const Config& Predictor::config() const { return model_->config(); }

@@ -2,12 +2,25 @@
 // negative indices, reductions, errors.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "ops/ref_op_util.h"
 
 namespace pl::test {
 namespace {
 
 Tensor I64(Shape s, std::vector<int64_t> v) { return T_<int64_t>(s, v); }
+
+// A float16 tensor from raw IEEE half bit patterns.
+Tensor Half(Shape s, std::vector<uint16_t> bits) {
+  Tensor t = Tensor::Create(DataType::kFloat16, s).value();
+  std::memcpy(t.RawMutableData(), bits.data(), bits.size() * 2);
+  return t;
+}
+std::vector<uint16_t> Bits(const Tensor& t) {
+  return std::vector<uint16_t>(static_cast<const uint16_t*>(t.RawData()),
+                               static_cast<const uint16_t*>(t.RawData()) + t.NumElements());
+}
 
 TEST(GatherOp, Axis0With2DIndices) {
   // Spec example 1: data [[1,1.2],[2.3,3.4],[4.5,5.7]], indices [[0,1],[1,2]].
@@ -29,6 +42,18 @@ TEST(GatherOp, Axis1NegativeAndScalarIndices) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ((*r)[0].shape(), (Shape{3}));
   EXPECT_EQ(ToVec<float>((*r)[0]), (std::vector<float>{2.3f, 3.4f, 3.9f}));
+}
+
+TEST(GatherOp, Float16MovesBits) {
+  auto r = RunRef("Gather", {Half({3}, {0x3C00, 0x4000, 0x4200}), I64({2}, {2, 0})}, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*r)[0].dtype(), DataType::kFloat16);
+  EXPECT_EQ(Bits((*r)[0]), (std::vector<uint16_t>{0x4200, 0x3C00}));
+  // Reductions on float16 go through float: 1 + 2 = 3 (0x4200), max(1, 2) = 2.
+  r = RunRef("ScatterND", {Half({2}, {0x3C00, 0x3C00}), I64({1, 1}, {1}), Half({1}, {0x4000})},
+             {AttrString("reduction", "add")}, 1, 16);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Bits((*r)[0]), (std::vector<uint16_t>{0x3C00, 0x4200}));
 }
 
 TEST(GatherOp, Errors) {

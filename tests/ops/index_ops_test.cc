@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "ops/ref_op_util.h"
 
@@ -22,6 +23,15 @@ TEST(NonZeroOp, SpecExampleAndFloatZeros) {
   r = RunRef("NonZero", {T_<float>({2, 3}, std::vector<float>(6, 0.f))}, {});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)[0].shape(), (Shape{2, 0}));
+}
+
+TEST(NonZeroOp, Float16NegativeZeroIsZero) {
+  Tensor t = Tensor::Create(DataType::kFloat16, {3}).value();
+  const uint16_t bits[3] = {0x8000, 0x0001, 0x0000};  // -0, smallest subnormal, +0
+  std::memcpy(t.RawMutableData(), bits, sizeof(bits));
+  auto r = RunRef("NonZero", {t}, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(ToVec<int64_t>((*r)[0]), (std::vector<int64_t>{1}));
 }
 
 TEST(NonZeroOp, BoolAndScalar) {

@@ -16,7 +16,7 @@ Tensor Named(Tensor t, const std::string& name) {
   return t;
 }
 
-std::string TinyDet(int opset = 11) {
+std::string TinyDet(const Shape& x_shape = {1, 3, 32, 48}, int opset = 11) {
   std::vector<Tensor> w;
   uint32_t seed = 500;
   auto param = [&](const std::string& name, const Shape& s, float lo = -0.5f, float hi = 0.5f) {
@@ -68,7 +68,7 @@ std::string TinyDet(int opset = 11) {
   node("ConvTranspose", {"r6", param("wt", {8, 1, 2, 2})}, {"ct"}, {AttrInts("strides", {2, 2})});
   node("Add", {"ct", param("bt", {1, 1, 1, 1})}, {"ctb"});
   node("Sigmoid", {"ctb"}, {"y"});
-  Tensor x = Named(Random({1, 3, 32, 48}, 499), "x");
+  Tensor x = Named(Random(x_shape, 499), "x");
   return BuildModel(n, {x}, w, {"y"}, opset);
 }
 
@@ -82,12 +82,12 @@ StatusOr<Tensor> RunModel(const Config& config, const Tensor& x) {
 }
 
 TEST(OneDnnRegion, TinyDetMatchesReference) {
-  Config ref_cfg, cfg;
-  ref_cfg.SetModelBuffer(TinyDet());
-  ref_cfg.SetBackends({kBackendCpuRef});
-  ref_cfg.SwitchOptimizations(false);
-  cfg.SetModelBuffer(TinyDet());
   for (const Shape& s : {Shape{1, 3, 32, 48}, Shape{2, 3, 64, 32}}) {
+    Config ref_cfg, cfg;
+    ref_cfg.SetModelBuffer(TinyDet(s));
+    ref_cfg.SetBackends({kBackendCpuRef});
+    ref_cfg.SwitchOptimizations(false);
+    cfg.SetModelBuffer(TinyDet(s));
     auto ref = RunModel(ref_cfg, Input(s));
     ASSERT_TRUE(ref.ok()) << ref.status().ToString();
     auto got = RunModel(cfg, Input(s));
@@ -95,6 +95,8 @@ TEST(OneDnnRegion, TinyDetMatchesReference) {
     ExpectClose(*ref, *got, 1e-4f, 1e-3f, "tiny det " + ShapeToString(s));
   }
   // Everything fuses into one region.
+  Config cfg;
+  cfg.SetModelBuffer(TinyDet());
   auto p = CreatePredictor(cfg);
   ASSERT_TRUE(p.ok());
   auto hist = (*p)->compiled_model().BackendHistogram();
@@ -129,7 +131,7 @@ TEST(OneDnnRegion, EachPassOffStillMatches) {
 
 TEST(OneDnnRegion, ClonesShareWeightsAndAgreeAcrossThreads) {
   Config cfg;
-  cfg.SetModelBuffer(TinyDet());
+  cfg.SetModelBuffer(TinyDet({1, 3, 64, 96}));
   auto p = CreatePredictor(cfg);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   auto c = (*p)->Clone();

@@ -1,5 +1,6 @@
 #include "src/backends/cpu/onednn/common.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #ifdef _OPENMP
@@ -29,7 +30,14 @@ memory::format_tag PlainTag(int rank) {
 
 Md PlainMd(const Shape& s) {
   if (s.empty()) return Md({1}, memory::data_type::f32, memory::format_tag::a);
-  return Md(ToDims(s), memory::data_type::f32, PlainTag(static_cast<int>(s.size())));
+  if (s.size() <= 6) return Md(ToDims(s), memory::data_type::f32, PlainTag(static_cast<int>(s.size())));
+  Dims strides(s.size());
+  int64_t acc = 1;
+  for (int i = static_cast<int>(s.size()) - 1; i >= 0; --i) {
+    strides[i] = acc;
+    acc *= std::max<int64_t>(s[i], 1);
+  }
+  return Md(ToDims(s), memory::data_type::f32, strides);
 }
 
 bool IsPlain(const Md& md) {

@@ -77,7 +77,10 @@ class EltwiseOp final : public Op {
 
   Status Plan(PlanBuilder& b) const override {
     const Shape& shape = b.InShape(0);
-    const Md md = b.InMd(0);
+    // Element-wise work does not care about dims: high ranks (which oneDNN limits) run flat.
+    bool flat = shape.size() > 5;
+    for (const PostOp& p : post_ops_) flat &= p.kind == PostOp::Kind::kEltwise;
+    const Md md = flat ? PlainMd({ShapeNumElements(shape)}) : b.InMd(0);
     // The primitive's own algorithm counts in the chain (see FusablePrefix).
     std::vector<PostOp> chain = {first_};
     chain.insert(chain.end(), post_ops_.begin(), post_ops_.end());
@@ -96,8 +99,16 @@ class EltwiseOp final : public Op {
                                      },
                                      &args, &separate)));
     separate.insert(separate.end(), tail.begin(), tail.end());
-    PL_ASSIGN_OR_RETURN(memory src, b.In(0));
-    PL_ASSIGN_OR_RETURN(memory dst, b.Out(0, shape, pd.dst_desc()));
+    memory src, dst;
+    if (flat) {
+      PL_ASSIGN_OR_RETURN(memory x, b.In(0, PlainMd(shape)));
+      PL_ASSIGN_OR_RETURN(memory y, b.Out(0, shape, PlainMd(shape)));
+      src = b.View(x, md);
+      dst = b.View(y, md);
+    } else {
+      PL_ASSIGN_OR_RETURN(src, b.In(0));
+      PL_ASSIGN_OR_RETURN(dst, b.Out(0, shape, pd.dst_desc()));
+    }
     args[DNNL_ARG_SRC] = src;
     args[DNNL_ARG_DST] = dst;
     b.Step(dnnl::eltwise_forward(pd), std::move(args), pd.scratchpad_desc());
@@ -159,6 +170,7 @@ class BinaryOp final : public Op {
   Status Plan(PlanBuilder& b) const override {
     if (pow_) return PlanPow(b);
     PL_ASSIGN_OR_RETURN(Shape out, Broadcast(b.InShape(0), b.InShape(1), describe_));
+    if (out.size() > 6 || out.empty()) return PlanPlain(b, out);
     const bool full0 = b.InShape(0) == out, full1 = b.InShape(1) == out;
     const bool commutative = alg_ == algorithm::binary_add || alg_ == algorithm::binary_mul;
     // oneDNN broadcasts src1 only: the full-size operand goes first.

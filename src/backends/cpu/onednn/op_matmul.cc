@@ -176,7 +176,9 @@ class MatMulOp final : public Op {
       return dnnl::matmul::primitive_desc({a_md, wmd, o_md}, attr, Engine());
     };
     PL_ASSIGN_OR_RETURN(auto pd, (MakeWithPostOps<dnnl::matmul::primitive_desc>(b, post_shape, o_md, make, &args, &separate)));
-    PL_ASSIGN_OR_RETURN(memory src, b.In(0, a_md));
+    // a_md (and w_user) are views of the plain input: a reshape, or a transpose for Gemm.
+    PL_ASSIGN_OR_RETURN(memory a_plain, b.In(0, PlainMd(b.InShape(0))));
+    memory src = b.View(a_plain, a_md);
     memory wei;
     if (use_prepared && pd.weights_desc() == wmd_) {
       wei = b.Fixed(wmd_, weights_.get());
@@ -188,7 +190,8 @@ class MatMulOp final : public Op {
         b.Step(dnnl::reorder(rpd), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, wei}}, rpd.scratchpad_desc());
       }));
     } else {
-      PL_ASSIGN_OR_RETURN(wei, b.In(1, w_user));
+      PL_ASSIGN_OR_RETURN(memory w_plain, b.In(1, PlainMd(b.InShape(1))));
+      wei = b.View(w_plain, w_user);
     }
     PL_ASSIGN_OR_RETURN(memory dst_out, b.Out(0, out, PlainMd(out)));
     memory dst = b.View(dst_out, o_md);
