@@ -115,6 +115,8 @@ bool IsKnownOpType(const std::string& op_type);
 // ----- template implementation -----
 dnnl::primitive_attr ScratchpadAttr();
 inline bool IsRefImpl(const char* impl) { return std::string(impl).rfind("ref", 0) == 0; }
+// Reference and im2col+gemm kernels: correct everywhere, several times slower than the direct ones.
+inline bool IsSlowImpl(const char* impl) { return IsRefImpl(impl) || std::string(impl).find("gemm") != std::string::npos; }
 
 // Post-ops in a canonical form: consecutive linear ops composed into one.
 std::vector<PostOp> MergeLinear(const std::vector<PostOp>& ops);

@@ -319,14 +319,25 @@ class ConvBase : public Op {
     // Layouts: oneDNN's choice; a plain output when only the outside reads it (saves a reorder).
     dnnl::primitive_desc pd0;
     Status s = Guard(describe_, [&] {
-      Md dst = ActivationMd(g.dst, false);
-      if (b.PreferPlainOutput(0)) {
+      const Md dst = ActivationMd(g.dst, false);
+      auto fast = [&](const Md& src, const Md& d) {
         try {
-          dnnl::primitive_desc p = MakePd(g, ActivationMd(g.src, true), wany, PlainMd(dst_shape), ScratchpadAttr());
-          if (!IsRefImpl(p.impl_info_str())) { pd0 = p; return; }
+          dnnl::primitive_desc p = MakePd(g, src, wany, d, ScratchpadAttr());
+          if (!IsSlowImpl(p.impl_info_str())) {
+            pd0 = p;
+            return true;
+          }
         } catch (const dnnl::error&) {
         }
-      }
+        return false;
+      };
+      // A plain output when only the outside reads it (saves a reorder), if a fast kernel writes it.
+      if (b.PreferPlainOutput(0) && fast(ActivationMd(g.src, true), PlainMd(dst_shape))) return;
+      // The input as it comes: few channels in a plain layout (the network's first conv) go
+      // straight to a direct kernel instead of through a reorder.
+      static const bool producer_layout = std::getenv("PL_ONEDNN_CONV_SRC") != nullptr;
+      static const bool no_first = std::getenv("PLDBG_NO_FIRST") != nullptr;
+      if ((producer_layout || (!no_first && in_c_ < 8 && IsPlain(b.InMd(0)))) && fast(b.InMd(0), dst)) return;
       pd0 = MakePd(g, ActivationMd(g.src, true), wany, dst, ScratchpadAttr());
     });
     PL_RETURN_IF_ERROR(s);
