@@ -148,8 +148,6 @@ Status FormOneDnnRegions(Graph* g, const Config& config) {
   int k = 0;
   for (auto& [root, members] : groups) {
     if (members.size() < 2) continue;
-    if (getenv("PLDBG_REGION") && atoi(getenv("PLDBG_REGION")) != k) { k++; continue; }  // DEBUG-REMOVE
-    if (getenv("PLDBG_MAXN") && members.size() > (size_t)atoi(getenv("PLDBG_MAXN"))) members.resize(atoi(getenv("PLDBG_MAXN")));  // DEBUG-REMOVE
     std::fill(in_region.begin(), in_region.end(), 0);
     for (int m : members) in_region[m] = 1;
     std::vector<int> ext_in, ext_out;

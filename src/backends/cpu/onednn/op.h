@@ -57,6 +57,9 @@ class PlanBuilder {
   virtual void Custom(std::function<void()> fn, std::vector<memory> mems) = 0;
   virtual int threads() const = 0;
   virtual const std::string& name() const = 0;  // "Conv node 'x'" for errors
+  // Post-ops the region adds for this plan only (a following binary op whose shapes fit, known
+  // only now); their operands are inputs numbered from NumInputs() on.
+  virtual const std::vector<PostOp>& ExtraPostOps() const = 0;
 };
 
 class Op {
@@ -66,6 +69,12 @@ class Op {
   // Bytes of prepared (reordered) weights this op holds.
   virtual size_t SharedBytes() const { return 0; }
   const std::vector<PostOp>& post_ops() const { return post_ops_; }
+  // The node's post-ops followed by the ones the region adds for this plan.
+  std::vector<PostOp> AllPostOps(const PlanBuilder& b) const {
+    std::vector<PostOp> all = post_ops_;
+    all.insert(all.end(), b.ExtraPostOps().begin(), b.ExtraPostOps().end());
+    return all;
+  }
   const std::string& describe() const { return describe_; }
 
  protected:
@@ -84,7 +93,7 @@ class Op {
   // take them as attributes.
   Status PostOpsSeparately(PlanBuilder& b, const std::vector<PostOp>& ops, const Shape& dst_shape, memory dst) const;
   Status PostOpsSeparately(PlanBuilder& b, const Shape& dst_shape, memory dst) const {
-    return PostOpsSeparately(b, post_ops_, dst_shape, dst);
+    return PostOpsSeparately(b, AllPostOps(b), dst_shape, dst);
   }
   // Makes a primitive descriptor (`make(attr)`, may throw) with as many of `ops` fused as oneDNN
   // takes; `rest` receives those the caller must run as separate steps (PostOpsSeparately).
@@ -94,7 +103,7 @@ class Op {
   template <typename PD, typename F>
   StatusOr<PD> MakeWithPostOps(PlanBuilder& b, const Shape& dst, const Md& dst_md, F&& make,
                                std::unordered_map<int, memory>* args, std::vector<PostOp>* rest) const {
-    return MakeWithPostOps<PD>(b, post_ops_, dst, dst_md, std::forward<F>(make), args, rest);
+    return MakeWithPostOps<PD>(b, AllPostOps(b), dst, dst_md, std::forward<F>(make), args, rest);
   }
 
   // Input i is one of the op's own (not a post-op operand appended by the fusion passes).

@@ -5,7 +5,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <omp.h>
+
 #include "src/backends/cpu/onednn/op.h"
+#include "src/backends/cpu/ref/gemm.h"
 
 namespace pl::onednn {
 namespace {
@@ -13,16 +16,10 @@ namespace {
 using dnnl::algorithm;
 using dnnl::prop_kind;
 
-// Activation layout forced for experiments (PL_ONEDNN_CONV_LAYOUT=nhwc|blocked); default: oneDNN picks.
-Md ActivationMd(const Dims& dims, bool is_src) {
-  static const char* env = std::getenv("PL_ONEDNN_CONV_LAYOUT");
-  using T = memory::format_tag;
-  if (env && dims.size() == 4 && (!is_src || dims[1] >= 8)) {
-    if (std::strcmp(env, "nhwc") == 0) return Md(dims, memory::data_type::f32, T::acdb);
-    if (std::strcmp(env, "blocked") == 0) return Md(dims, memory::data_type::f32, T::aBcd16b);
-  }
-  return Md(dims, memory::data_type::f32, T::any);
-}
+// Activations in the layout oneDNN prefers for the primitive (nhwc for brgconv on AVX-512 cores;
+// measured: forcing nChw16c everywhere wins on depthwise layers but loses more on the dense 3x3
+// ones and sends padded-channel tensors to reference kernels elsewhere).
+Md AnyMd(const Dims& dims) { return Md(dims, memory::data_type::f32, memory::format_tag::any); }
 
 // Geometry of one convolution for one input shape.
 struct Geometry {
@@ -32,7 +29,7 @@ struct Geometry {
 class ConvBase : public Op {
  public:
   size_t SharedBytes() const override {
-    if (shuffle_) return in_c_ * out_c_ * kernel_[0] * kernel_[1] * 4 + (has_bias_ ? kernel_[0] * kernel_[1] * out_c_ * 4 : 0);
+    if (shuffle_) return in_c_ * out_c_ * kernel_[0] * kernel_[1] * 4 + (shuffle_b_ ? kernel_[0] * kernel_[1] * out_c_ * 4 : 0);
     return wmd_.get_size() + (has_bias_ ? bmd_.get_size() : 0);
   }
 
@@ -107,8 +104,8 @@ class ConvBase : public Op {
     if (!geo.ok()) return Status::Unimplemented(describe_ + ": " + geo.status().message());
     Md wmd;
     Status s = Guard(describe_, [&] {
-      auto pd = MakePd(*geo, ActivationMd(geo->src, true), Md(WeightDims(), memory::data_type::f32, memory::format_tag::any),
-                       ActivationMd(geo->dst, false), ScratchpadAttr());
+      auto pd = MakePd(*geo, AnyMd(geo->src), Md(WeightDims(), memory::data_type::f32, memory::format_tag::any),
+                       AnyMd(geo->dst), ScratchpadAttr());
       wmd = pd.weights_desc();
     });
     if (!s.ok()) return Status::Unimplemented(s.message());
@@ -219,33 +216,38 @@ class ConvBase : public Op {
 
  public:
   // ConvTranspose whose kernel equals its stride (no padding, dilation, groups): the windows do
-  // not overlap, so it is one matmul [pixels, C] x [C, kh * kw * M] into a temporary whose rows
-  // are disjoint kh x kw blocks of the (nhwc) output, then a scatter. oneDNN's deconvolution is
-  // ~40x slower on PaddleOCR's det head; a matmul per kernel row writing strided output rows
-  // directly measured slower than the temporary (the strided form gets no brgemm kernel).
+  // not overlap, so it is a matmul whose output rows are disjoint blocks of the output, then a
+  // scatter. oneDNN's deconvolution is ~40x slower on PaddleOCR's det head. Two forms, by what
+  // measured fastest:
+  //  * wide (KW * M >= 16): nhwc, [N*H*W, C] x [C, KH*KW*M] (a oneDNN matmul with the bias and
+  //    element-wise post-ops fused); each temporary row is a KH x KW block of output pixels;
+  //  * narrow (M = 1, say): plain, Wt [KH*KW*M, C] x X [C, H*W] per image with the reference
+  //    backend's Sgemm (oneDNN's matmul repacks the big run-time operand on every call and has
+  //    only a reference kernel for a per-row bias); each temporary row is one (m, kh, kw) phase.
   bool PrepareShuffle() {
     if (sp_ != 2 || group_ != 1 || !output_shape_.empty() || (auto_pad_ != "NOTSET" && auto_pad_ != "VALID")) return false;
     for (int i = 0; i < sp_; ++i)
       if (kernel_[i] != strides_[i] || dilations_[i] != 1 || output_padding_[i] != 0 || pads_[i] != 0 || pads_[sp_ + i] != 0)
         return false;
-    const int64_t C = in_c_, M = out_c_, KH = kernel_[0], KW = kernel_[1];
+    const int64_t C = in_c_, M = out_c_, KH = kernel_[0], KW = kernel_[1], R = M * KH * KW;
+    narrow_ = KW * M < 16;
     auto alloc = [](int64_t floats) {
       return std::shared_ptr<void>(std::aligned_alloc(64, (floats * 4 + 63) / 64 * 64 + 64), [](void* p) { std::free(p); });
     };
-    shuffle_w_ = alloc(KH * C * KW * M);
+    shuffle_w_ = alloc(R * C);
     float* w = static_cast<float*>(shuffle_w_.get());
     const float* src = w_->Data<float>();  // [C, M, KH, KW]
-    for (int64_t kh = 0; kh < KH; ++kh)
-      for (int64_t c = 0; c < C; ++c)
-        for (int64_t kw = 0; kw < KW; ++kw)
-          for (int64_t m = 0; m < M; ++m) {
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t m = 0; m < M; ++m)
+        for (int64_t kh = 0; kh < KH; ++kh)
+          for (int64_t kw = 0; kw < KW; ++kw) {
             const float v = src[((c * M + m) * KH + kh) * KW + kw];
-            w[c * KH * KW * M + (kh * KW + kw) * M + m] = v;  // [c][(kh*KW + kw)*M + m]
+            if (narrow_) w[((m * KH + kh) * KW + kw) * C + c] = v;  // Wt[(m, kh, kw)][c]
+            else w[c * R + (kh * KW + kw) * M + m] = v;              // W[c][(kh, kw, m)]
           }
-    if (has_bias_) {
-      const int64_t reps = KH * KW;
-      shuffle_b_ = alloc(reps * M);
-      for (int64_t r = 0; r < reps; ++r) std::memcpy(static_cast<float*>(shuffle_b_.get()) + r * M, bias_.get(), M * 4);
+    if (has_bias_ && !narrow_) {
+      shuffle_b_ = alloc(R);
+      for (int64_t r = 0; r < KH * KW; ++r) std::memcpy(static_cast<float*>(shuffle_b_.get()) + r * M, bias_.get(), M * 4);
     }
     shuffle_ = true;
     return true;
@@ -256,21 +258,52 @@ class ConvBase : public Op {
     if (x.size() != 4 || x[1] != in_c_)
       return Status::InvalidArgument(describe_ + ": input " + ShapeToString(x) + " does not match the weights");
     const int64_t N = x[0], C = in_c_, H = x[2], W = x[3], M = out_c_, KH = kernel_[0], KW = kernel_[1];
-    const int64_t OH = H * KH, OW = W * KW;
+    const int64_t OH = H * KH, OW = W * KW, R = M * KH * KW, HW = H * W;
     const Shape out = {N, M, OH, OW};
     using T = memory::format_tag;
     const auto f32 = memory::data_type::f32;
-    const Md x_nhwc(ToDims(x), f32, T::acdb);
-    const Md y_nhwc(ToDims(out), f32, T::acdb);
-    // [N*H*W, C] x [C, KH*KW*M] -> temporary [N*H*W, KH*KW*M].
-    const Md a({N * H * W, C}, f32, T::ab);
-    const Md wmd({C, KH * KW * M}, f32, T::ab);
-    const Md d({N * H * W, KH * KW * M}, f32, T::ab);
-    const Md bmd({1, KH * KW * M}, f32, T::ab);
-    const Shape mm_shape = {N * H * W, KH * KW * M};
+    if (narrow_) {
+      PL_ASSIGN_OR_RETURN(memory src, b.In(0, PlainMd(x)));
+      PL_ASSIGN_OR_RETURN(memory dst, b.Out(0, out, PlainMd(out)));
+      memory tmp = b.Temp(PlainMd({N, R, HW}));
+      const float* wt = static_cast<const float*>(shuffle_w_.get());
+      const float* bias = has_bias_ ? static_cast<const float*>(bias_.get()) : nullptr;
+      b.Custom(
+          [src, tmp, dst, wt, bias, N, C, M, H, W, KH, KW, OH, OW, R, HW]() {
+            const float* xs = static_cast<const float*>(src.get_data_handle());
+            float* t = static_cast<float*>(tmp.get_data_handle());
+            float* y = static_cast<float*>(dst.get_data_handle());
+            const int threads = omp_get_max_threads();  // the predictor's intra-op threads
+            for (int64_t n = 0; n < N; ++n)
+              cpu_ref::Sgemm(false, false, R, HW, C, 1.f, wt, C, xs + n * C * HW, HW, 0.f, t + n * R * HW, HW, threads);
+            // Output row (m, ih*KH + kh) interleaves the KW phase rows (m, kh, kw) of row ih.
+#pragma omp parallel for collapse(2)
+            for (int64_t n = 0; n < N; ++n)
+              for (int64_t m = 0; m < M; ++m) {
+                const float bm = bias ? bias[m] : 0.f;
+                for (int64_t ih = 0; ih < H; ++ih)
+                  for (int64_t kh = 0; kh < KH; ++kh) {
+                    float* row = y + ((n * M + m) * OH + ih * KH + kh) * OW;
+                    const float* phase = t + (n * R + (m * KH + kh) * KW) * HW + ih * W;
+                    for (int64_t iw = 0; iw < W; ++iw)
+                      for (int64_t kw = 0; kw < KW; ++kw) row[iw * KW + kw] = phase[kw * HW + iw] + bm;
+                  }
+              }
+          },
+          {src, tmp, dst});
+      const std::vector<PostOp> post = AllPostOps(b);
+      if (!post.empty()) PL_RETURN_IF_ERROR(PostOpsSeparately(b, MergeLinear(post), out, dst));
+      return Status::Ok();
+    }
+    // wide: [N*H*W, C] x [C, KH*KW*M] -> temporary [N*H*W, KH*KW*M], nhwc in and out.
+    const Md a({N * HW, C}, f32, T::ab);
+    const Md wmd({C, R}, f32, T::ab);
+    const Md d({N * HW, R}, f32, T::ab);
+    const Md bmd({1, R}, f32, T::ab);
+    const Shape mm_shape = {N * HW, R};
     // Element-wise post-ops ride on the matmul; binary ones (in the output's layout) come after.
     std::vector<PostOp> eltwise, rest;
-    for (const PostOp& p : post_ops_) (rest.empty() && p.kind == PostOp::Kind::kEltwise ? eltwise : rest).push_back(p);
+    for (const PostOp& p : AllPostOps(b)) (rest.empty() && p.kind == PostOp::Kind::kEltwise ? eltwise : rest).push_back(p);
     std::unordered_map<int, memory> args;
     std::vector<PostOp> separate;
     PL_ASSIGN_OR_RETURN(auto pd, (MakeWithPostOps<dnnl::matmul::primitive_desc>(
@@ -280,33 +313,31 @@ class ConvBase : public Op {
                                        return dnnl::matmul::primitive_desc({a, wmd, d}, at, Engine());
                                      },
                                      &args, &separate)));
-    PL_ASSIGN_OR_RETURN(memory src, b.In(0, x_nhwc));
-    PL_ASSIGN_OR_RETURN(memory dst, b.Out(0, out, y_nhwc));
-    memory mm_dst = b.Temp(d);
+    PL_ASSIGN_OR_RETURN(memory src, b.In(0, Md(ToDims(x), f32, T::acdb)));
+    PL_ASSIGN_OR_RETURN(memory dst, b.Out(0, out, Md(ToDims(out), f32, T::acdb)));
+    memory tmp = b.Temp(d);
     args[DNNL_ARG_SRC] = b.View(src, a);
     args[DNNL_ARG_WEIGHTS] = b.Fixed(wmd, shuffle_w_.get());
-    args[DNNL_ARG_DST] = mm_dst;
+    args[DNNL_ARG_DST] = tmp;
     if (has_bias_) args[DNNL_ARG_BIAS] = b.Fixed(bmd, shuffle_b_.get());
     b.Step(dnnl::matmul(pd), std::move(args), pd.scratchpad_desc());
-    if (!separate.empty()) PL_RETURN_IF_ERROR(PostOpsSeparately(b, separate, mm_shape, mm_dst));
-    {
-      // Row (n, ih, iw) of the temporary holds the KH x KW x M block of output pixels it covers.
-      const int64_t row = KW * M;
-      b.Custom(
-          [mm_dst, dst, N, H, W, KH, row, OW, M]() {
-            const float* t = static_cast<const float*>(mm_dst.get_data_handle());
-            float* y = static_cast<float*>(dst.get_data_handle());
-            for (int64_t n = 0; n < N; ++n)
-              for (int64_t ih = 0; ih < H; ++ih)
-                for (int64_t kh = 0; kh < KH; ++kh) {
-                  float* out_row = y + ((n * H + ih) * KH + kh) * OW * M;
-                  const float* in = t + ((n * H + ih) * W) * KH * row + kh * row;
-                  for (int64_t iw = 0; iw < W; ++iw)
-                    for (int64_t j = 0; j < row; ++j) out_row[iw * row + j] = in[iw * KH * row + j];
-                }
-          },
-          {mm_dst, dst});
-    }
+    if (!separate.empty()) PL_RETURN_IF_ERROR(PostOpsSeparately(b, separate, mm_shape, tmp));
+    const int64_t row = KW * M;  // temporary row (n, ih, iw) = KH rows of KW*M output values
+    b.Custom(
+        [tmp, dst, N, H, W, KH, row, OW, M]() {
+          const float* t = static_cast<const float*>(tmp.get_data_handle());
+          float* y = static_cast<float*>(dst.get_data_handle());
+#pragma omp parallel for collapse(2)
+          for (int64_t n = 0; n < N; ++n)
+            for (int64_t ih = 0; ih < H; ++ih)
+              for (int64_t kh = 0; kh < KH; ++kh) {
+                float* out_row = y + ((n * H + ih) * KH + kh) * OW * M;
+                const float* in = t + ((n * H + ih) * W) * KH * row + kh * row;
+                for (int64_t iw = 0; iw < W; ++iw)
+                  for (int64_t j = 0; j < row; ++j) out_row[iw * row + j] = in[iw * KH * row + j];
+              }
+        },
+        {tmp, dst});
     if (!rest.empty()) PL_RETURN_IF_ERROR(PostOpsSeparately(b, rest, out, dst));
     return Status::Ok();
   }
@@ -319,7 +350,7 @@ class ConvBase : public Op {
     // Layouts: oneDNN's choice; a plain output when only the outside reads it (saves a reorder).
     dnnl::primitive_desc pd0;
     Status s = Guard(describe_, [&] {
-      const Md dst = ActivationMd(g.dst, false);
+      const Md dst = AnyMd(g.dst);
       auto fast = [&](const Md& src, const Md& d) {
         try {
           dnnl::primitive_desc p = MakePd(g, src, wany, d, ScratchpadAttr());
@@ -332,13 +363,9 @@ class ConvBase : public Op {
         return false;
       };
       // A plain output when only the outside reads it (saves a reorder), if a fast kernel writes it.
-      if (b.PreferPlainOutput(0) && fast(ActivationMd(g.src, true), PlainMd(dst_shape))) return;
-      // The input as it comes: few channels in a plain layout (the network's first conv) go
-      // straight to a direct kernel instead of through a reorder.
-      static const bool producer_layout = std::getenv("PL_ONEDNN_CONV_SRC") != nullptr;
-      static const bool no_first = std::getenv("PLDBG_NO_FIRST") != nullptr;
-      if ((producer_layout || (!no_first && in_c_ < 8 && IsPlain(b.InMd(0)))) && fast(b.InMd(0), dst)) return;
-      pd0 = MakePd(g, ActivationMd(g.src, true), wany, dst, ScratchpadAttr());
+      // (Taking the input's layout as it comes, instead of oneDNN's choice, measured no better.)
+      if (b.PreferPlainOutput(0) && fast(AnyMd(g.src), PlainMd(dst_shape))) return;
+      pd0 = MakePd(g, AnyMd(g.src), wany, dst, ScratchpadAttr());
     });
     PL_RETURN_IF_ERROR(s);
     const Md src_md = pd0.src_desc(), wei_md = pd0.weights_desc(), dst_md = pd0.dst_desc();
@@ -387,6 +414,7 @@ class ConvBase : public Op {
   bool has_bias_ = false;
   bool shuffle_ = false;  // see PrepareShuffle
   std::shared_ptr<void> shuffle_w_, shuffle_b_;
+  bool narrow_ = false;
 };
 
 class ConvOp final : public ConvBase {

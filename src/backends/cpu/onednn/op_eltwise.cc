@@ -79,11 +79,12 @@ class EltwiseOp final : public Op {
     const Shape& shape = b.InShape(0);
     // Element-wise work does not care about dims: high ranks (which oneDNN limits) run flat.
     bool flat = shape.size() > 5;
-    for (const PostOp& p : post_ops_) flat &= p.kind == PostOp::Kind::kEltwise;
+    const std::vector<PostOp> post = AllPostOps(b);
+    for (const PostOp& p : post) flat &= p.kind == PostOp::Kind::kEltwise;
     const Md md = flat ? PlainMd({ShapeNumElements(shape)}) : b.InMd(0);
     // The primitive's own algorithm counts in the chain (see FusablePrefix).
     std::vector<PostOp> chain = {first_};
-    chain.insert(chain.end(), post_ops_.begin(), post_ops_.end());
+    chain.insert(chain.end(), post.begin(), post.end());
     chain = MergeLinear(chain);
     const PostOp head = chain[0];
     const size_t n = FusablePrefix(chain);
@@ -193,7 +194,8 @@ class BinaryOp final : public Op {
     const Md md0 = b.InMd(a);
     const Dims d1 = Aligned(b.InShape(c), out.size());
     const Md md1 = d1 == ToDims(out) ? md0 : Md(d1, memory::data_type::f32, PlainTag(static_cast<int>(out.size())));
-    const std::vector<PostOp>& ops = negate ? negated_post_ops_ : post_ops_;
+    std::vector<PostOp> ops = negate ? negated_post_ops_ : post_ops_;
+    ops.insert(ops.end(), b.ExtraPostOps().begin(), b.ExtraPostOps().end());
     std::unordered_map<int, memory> args;
     std::vector<PostOp> separate;
     PL_ASSIGN_OR_RETURN(auto pd, (MakeWithPostOps<dnnl::binary::primitive_desc>(

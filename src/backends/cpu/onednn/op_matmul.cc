@@ -103,7 +103,7 @@ class MatMulOp final : public Op {
     o3.insert(o3.end(), {M, N});
     // A 2-D B with batch only in A: one big GEMM over the flattened rows.
     bool flatten = w.size() == 2 && r > 2;
-    for (const PostOp& p : post_ops_) {
+    for (const PostOp& p : AllPostOps(b)) {
       if (p.kind != PostOp::Kind::kBinary) continue;
       const Shape& s = b.InShape(p.input);
       for (size_t i = 0; i + 1 < s.size(); ++i) flatten &= s[i] == 1;

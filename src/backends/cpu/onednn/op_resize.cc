@@ -167,10 +167,12 @@ class ResizeOp final : public Op {
     b.Custom(
         [src, dst, in3, out3, i3, c3, nearest]() {
           const float* in = static_cast<const float*>(src.get_data_handle());
-          float* o = static_cast<float*>(dst.get_data_handle());
+          float* out = static_cast<float*>(dst.get_data_handle());
           const int64_t ID = in3[1], IH = in3[2], IW = in3[3];
+#pragma omp parallel for
           for (int64_t c = 0; c < in3[0]; ++c) {
             const float* plane = in + c * ID * IH * IW;
+            float* o = out + c * out3[1] * out3[2] * out3[3];
             for (int64_t z = 0; z < out3[1]; ++z)
               for (int64_t y = 0; y < out3[2]; ++y)
                 for (int64_t w = 0; w < out3[3]; ++w) {

@@ -93,6 +93,16 @@ size_t NumElements(const Md& md) {
 
 // Plans one input-shape signature of a region.
 class Planner final : public PlanBuilder {
+ private:
+  struct PlanValue {
+    Shape shape;
+    Md md;
+    memory mem;
+    bool defined = false;
+    bool direct_output = false;
+    std::vector<std::pair<Md, memory>> variants;
+  };
+
  public:
   Planner(const Region& r, const std::vector<const Tensor*>& inputs, int threads, Plan* plan)
       : r_(r), inputs_(inputs), threads_(threads), plan_(plan), vals_(r.values_.size()) {}
@@ -114,48 +124,163 @@ class Planner final : public PlanBuilder {
       }
     }
     plan_->out_shapes.assign(r_.num_outputs_, Shape());
+    std::vector<char> done(r_.nodes_.size(), 0);  // planned as a post-op of their producer
+    // deferred[c] = p: node p waits to run right before its consumer c, whose other operand is
+    // computed after p (so c can become p's post-op). Moving p later is safe: only c reads it.
+    std::vector<int> deferred(r_.nodes_.size(), -1);
     for (size_t n = 0; n < r_.nodes_.size(); ++n) {
-      node_ = &r_.nodes_[n];
-      node_index_ = static_cast<int>(n);
-      for (size_t i = 0; i < node_->inputs.size(); ++i) {
-        int v = node_->inputs[i];
-        if (v >= 0 && !vals_[v].defined)
-          return Status::Internal(node_->info.Describe() + ": input '" + r_.values_[v].name + "' is not computed yet");
+      if (done[n]) continue;
+      if (deferred[n] >= 0) PL_RETURN_IF_ERROR(PlanNode(deferred[n], static_cast<int>(n), &done));
+      if (done[n]) continue;
+      int wait_for = -1;
+      const int next = FusableConsumer(static_cast<int>(n), &wait_for);
+      if (next >= 0 && wait_for > static_cast<int>(n) && deferred[next] < 0) {
+        deferred[next] = static_cast<int>(n);
+        continue;
       }
-      PL_RETURN_IF_ERROR(node_->op->Plan(*this));
-      for (size_t o = 0; o < node_->outputs.size(); ++o) {
-        int v = node_->outputs[o];
-        if (v < 0) continue;
-        if (!vals_[v].defined) return Status::Internal(node_->info.Describe() + ": output " + std::to_string(o) + " was not planned");
-        const int out_index = r_.values_[v].output_index;
-        if (out_index < 0) continue;
-        plan_->out_shapes[out_index] = vals_[v].shape;
-        if (vals_[v].direct_output) continue;
-        // Right after the producer, while the value is still in cache.
-        memory dst = AddMem(PlainMd(vals_[v].shape), MemRec::Loc::kOutput, out_index);
-        PL_RETURN_IF_ERROR(AddReorder(vals_[v].mem, dst));
-      }
+      PL_RETURN_IF_ERROR(PlanNode(static_cast<int>(n), wait_for < static_cast<int>(n) ? next : -1, &done));
     }
     return AssignWorkspace();
   }
 
+  // Plans node n, with its consumer `next` (if >= 0) as a binary post-op when the shapes allow.
+  Status PlanNode(int n, int next, std::vector<char>* done) {
+    node_ = &r_.nodes_[n];
+    node_index_ = n;
+    for (size_t i = 0; i < node_->inputs.size(); ++i) {
+      int v = node_->inputs[i];
+      if (v >= 0 && !vals_[v].defined)
+        return Status::Internal(node_->info.Describe() + ": input '" + r_.values_[v].name + "' is not computed yet");
+    }
+    if (next >= 0) {
+      // On any refusal (shapes that do not fit, say) the node is planned again alone.
+      Snapshot snap = Save();
+      SetExtra(next);
+      Status st = node_->op->Plan(*this);
+      if (st.ok()) st = FinishNode();
+      ClearExtra();
+      if (st.ok()) {
+        (*done)[next] = 1;
+        return Status::Ok();
+      }
+      Restore(std::move(snap));
+    }
+    PL_RETURN_IF_ERROR(node_->op->Plan(*this));
+    return FinishNode();
+  }
+
+  // Checks the node's outputs and adds reorders into plain region outputs.
+  Status FinishNode() {
+    for (size_t o = 0; o < node_->outputs.size(); ++o) {
+      const int v = OutValue(static_cast<int>(o));
+      if (v < 0) continue;
+      if (!vals_[v].defined) return Status::Internal(node_->info.Describe() + ": output " + std::to_string(o) + " was not planned");
+      const int out_index = r_.values_[v].output_index;
+      if (out_index < 0) continue;
+      plan_->out_shapes[out_index] = vals_[v].shape;
+      if (vals_[v].direct_output) continue;
+      // Right after the producer, while the value is still in cache.
+      memory dst = AddMem(PlainMd(vals_[v].shape), MemRec::Loc::kOutput, out_index);
+      PL_RETURN_IF_ERROR(AddReorder(vals_[v].mem, dst));
+    }
+    return Status::Ok();
+  }
+
+  // ----- plan-time fusion of a following binary op -----
+  // The consumer (node index) that may become a binary post-op of node n, or -1; `wait_for` gets
+  // the producer of its other operand (-1 for a region input or constant).
+  int FusableConsumer(int n, int* wait_for) const {
+    *wait_for = -1;
+    const Region::Node& p = r_.nodes_[n];
+    // Not Resize: oneDNN 2.6's resampling computes binary post-ops wrong (PaddleOCR det's FPN).
+    static const char* kHosts[] = {"Conv", "ConvTranspose", "MatMul", "Gemm", "Add", "Sub", "Mul", "Div", "Relu",
+                                   "Sigmoid", "Clip", "HardSigmoid", "HardSwish", "AveragePool", "MaxPool",
+                                   "GlobalAveragePool"};
+    bool host = false;
+    for (const char* h : kHosts) host |= p.info.op_type == h;
+    if (!host || p.outputs.size() != 1 || p.outputs[0] < 0) return -1;
+    const int y = p.outputs[0];
+    const Region::Value& yv = r_.values_[y];
+    if (yv.output_index >= 0 || yv.num_consumers != 1) return -1;
+    for (size_t c = n + 1; c < r_.nodes_.size(); ++c) {
+      const Region::Node& q = r_.nodes_[c];
+      bool reads = false;
+      for (int in : q.inputs) reads |= in == y;
+      if (!reads) continue;
+      const std::string& op = q.info.op_type;
+      if (!(op == "Add" || op == "Mul" || op == "Sub" || op == "Div") || q.inputs.size() < 2 || q.outputs.size() != 1) return -1;
+      // Its own post-ops come along when they are element-wise (binary ones have operands to map).
+      for (const PostOp& po : q.op->post_ops())
+        if (po.kind != PostOp::Kind::kEltwise) return -1;
+      const bool first = q.inputs[0] == y;
+      const int other = first ? q.inputs[1] : q.inputs[0];
+      if (other == y || other < 0 || (!first && (op == "Sub" || op == "Div"))) return -1;
+      // The operand must be computed before the consumer (it is: c reads it); n may wait for it.
+      *wait_for = r_.values_[other].producer;
+      return static_cast<int>(c);
+    }
+    return -1;
+  }
+
+  void SetExtra(int consumer) {
+    const Region::Node& q = r_.nodes_[consumer];
+    const std::string& op = q.info.op_type;
+    PostOp b;
+    b.kind = PostOp::Kind::kBinary;
+    b.alg = op == "Add" ? dnnl::algorithm::binary_add
+            : op == "Mul" ? dnnl::algorithm::binary_mul
+            : op == "Sub" ? dnnl::algorithm::binary_sub
+                          : dnnl::algorithm::binary_div;
+    b.input = NumInputs();
+    extra_ = {b};
+    for (const PostOp& po : q.op->post_ops()) extra_.push_back(po);
+    extra_value_ = q.inputs[0] == node_->outputs[0] ? q.inputs[1] : q.inputs[0];
+    redirect_ = q.outputs[0];
+  }
+
+  void ClearExtra() {
+    extra_.clear();
+    extra_value_ = redirect_ = -1;
+  }
+
+  struct Snapshot {
+    size_t steps, mems, owned;
+    std::vector<PlanValue> vals;
+  };
+  Snapshot Save() const { return {plan_->steps.size(), plan_->mems.size(), plan_->owned.size(), vals_}; }
+  void Restore(Snapshot s) {
+    for (size_t i = s.mems; i < plan_->mems.size(); ++i) rec_of_.erase(plan_->mems[i].mem.get());
+    plan_->steps.resize(s.steps);
+    plan_->mems.resize(s.mems);
+    plan_->owned.resize(s.owned);
+    vals_ = std::move(s.vals);
+  }
+
+  // Region value behind input i of the current node (the extra operand past the node's inputs).
+  int InValue(int i) const { return i == NumInputs() && extra_value_ >= 0 ? extra_value_ : node_->inputs[i]; }
+  // Region value behind output i (a fused consumer's output replaces the node's own).
+  int OutValue(int i) const { return i == 0 && redirect_ >= 0 ? redirect_ : node_->outputs[i]; }
+
   // ----- PlanBuilder -----
   int NumInputs() const override { return static_cast<int>(node_->inputs.size()); }
-  bool HasInput(int i) const override { return i >= 0 && i < NumInputs() && node_->inputs[i] >= 0; }
-  const Shape& InShape(int i) const override { return vals_[node_->inputs[i]].shape; }
-  Md InMd(int i) const override { return vals_[node_->inputs[i]].md; }
-  const Tensor* InConst(int i) const override { return HasInput(i) ? r_.values_[node_->inputs[i]].constant : nullptr; }
+  bool HasInput(int i) const override {
+    return i >= 0 && (i < NumInputs() ? node_->inputs[i] >= 0 : i == NumInputs() && extra_value_ >= 0);
+  }
+  const Shape& InShape(int i) const override { return vals_[InValue(i)].shape; }
+  Md InMd(int i) const override { return vals_[InValue(i)].md; }
+  const Tensor* InConst(int i) const override { return HasInput(i) ? r_.values_[InValue(i)].constant : nullptr; }
   bool PreferPlainOutput(int i) const override {
-    int v = node_->outputs[i];
+    int v = OutValue(i);
     return v >= 0 && r_.values_[v].output_index >= 0 && r_.values_[v].num_consumers == 0;
   }
   bool OutputRequested(int i) const override { return i < static_cast<int>(node_->outputs.size()) && node_->outputs[i] >= 0; }
+  const std::vector<PostOp>& ExtraPostOps() const override { return extra_; }
   int threads() const override { return threads_; }
   const std::string& name() const override { return node_->op->describe(); }
 
   StatusOr<memory> In(int i, const Md& want) override {
     if (!HasInput(i)) return Status::Internal(name() + ": input " + std::to_string(i) + " is missing");
-    const int v = node_->inputs[i];
+    const int v = InValue(i);
     PlanValue& pv = vals_[v];
     if (pv.md == want) return pv.mem;
     for (auto& [md, m] : pv.variants)
@@ -185,7 +310,7 @@ class Planner final : public PlanBuilder {
   StatusOr<memory> Out(int i, const Shape& shape, const Md& md) override {
     if (md.data.format_kind != dnnl_blocked) return Status::Internal(name() + ": output layout must be concrete");
     if (i >= static_cast<int>(node_->outputs.size()) || node_->outputs[i] < 0) return Temp(md);
-    const int v = node_->outputs[i];
+    const int v = OutValue(i);
     PlanValue& pv = vals_[v];
     pv.shape = shape;
     pv.md = md;
@@ -221,14 +346,6 @@ class Planner final : public PlanBuilder {
   }
 
  private:
-  struct PlanValue {
-    Shape shape;
-    Md md;
-    memory mem;
-    bool defined = false;
-    bool direct_output = false;
-    std::vector<std::pair<Md, memory>> variants;
-  };
 
   memory AddMem(const Md& md, MemRec::Loc loc, int index) {
     MemRec r;
@@ -291,7 +408,7 @@ class Planner final : public PlanBuilder {
       if (m.first > m.last) { m.first = m.last = 0; }
       std::vector<std::pair<size_t, size_t>> busy;
       for (int j : placed)
-        if (getenv("PLDBG_NOREUSE") || !(mems[j].last < m.first || m.last < mems[j].first)) busy.push_back({mems[j].offset, mems[j].offset + AlignUp(mems[j].bytes)});
+        if (!(mems[j].last < m.first || m.last < mems[j].first)) busy.push_back({mems[j].offset, mems[j].offset + AlignUp(mems[j].bytes)});
       std::sort(busy.begin(), busy.end());
       size_t off = 0;
       for (auto& [b, e] : busy) {
@@ -318,6 +435,8 @@ class Planner final : public PlanBuilder {
   std::unordered_map<dnnl_memory_t, int> rec_of_;
   const Region::Node* node_ = nullptr;
   int node_index_ = -1;
+  std::vector<PostOp> extra_;  // see SetExtra
+  int extra_value_ = -1, redirect_ = -1;
 };
 
 namespace {
