@@ -238,7 +238,17 @@ Status ExecutionContext::Run() {
     if (s.code() == StatusCode::kDeviceError) poisoned_ = s;
     return s;
   }
-  if (plan && (!plan->valid || overflow)) BuildPlan(cg, plan);
+  if (plan && (!plan->valid || overflow)) {
+    BuildPlan(cg, plan);
+    // Reserve the arena now, so Memory() reports what this predictor really holds from its
+    // first run on (and the second run does not pay for the allocation).
+    if (plan->arena_bytes > arena_capacity_) {
+      auto a = AllocBytes(plan->arena_bytes, "activation arena");
+      if (!a.ok()) return a.status();
+      arena_ = std::move(a).value();
+      arena_capacity_ = plan->arena_bytes;
+    }
+  }
   // Graph outputs: kernels wrote most of them directly; copy the rest (constants, inputs, duplicates).
   for (size_t k = 0; k < g.outputs.size(); ++k) {
     const Tensor& src = frame.values[g.outputs[k]];

@@ -230,7 +230,7 @@ class ConvBase : public Op {
       if (kernel_[i] != strides_[i] || dilations_[i] != 1 || output_padding_[i] != 0 || pads_[i] != 0 || pads_[sp_ + i] != 0)
         return false;
     const int64_t C = in_c_, M = out_c_, KH = kernel_[0], KW = kernel_[1], R = M * KH * KW;
-    narrow_ = KW * M < 16;
+    narrow_ = KW * M < (getenv("PLDBG_NARROW") ? atoi(getenv("PLDBG_NARROW")) : 16);
     auto alloc = [](int64_t floats) {
       return std::shared_ptr<void>(std::aligned_alloc(64, (floats * 4 + 63) / 64 * 64 + 64), [](void* p) { std::free(p); });
     };
