@@ -4,6 +4,8 @@
 namespace pl::test {
 namespace {
 
+#ifdef PL_WITH_ONEDNN
+
 OpCase ConvCase(const Shape& x, const Shape& w, bool bias, std::vector<onnx::AttributeProto> attrs, uint32_t seed,
                 const std::string& op = "Conv") {
   OpCase c;
@@ -97,6 +99,10 @@ TEST(OneDnnConvTranspose, General) {
                             {AttrInts("strides", {2, 2}), AttrInts("output_shape", {10, 11}), AttrString("auto_pad", "SAME_UPPER")}, 26));
   CompareWithRef(DeconvCase({2, 3, 11}, {3, 5, 4}, true, {AttrInts("strides", {3})}, 27));
 }
+
+#else
+TEST(OneDnn, Skipped) { GTEST_SKIP() << "built without oneDNN"; }
+#endif  // PL_WITH_ONEDNN
 
 }  // namespace
 }  // namespace pl::test

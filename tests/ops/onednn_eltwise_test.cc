@@ -4,6 +4,8 @@
 namespace pl::test {
 namespace {
 
+#ifdef PL_WITH_ONEDNN
+
 OpCase Unary(const std::string& op, const Shape& shape, std::vector<onnx::AttributeProto> attrs = {}, int opset = 13,
              float lo = -3.f, float hi = 3.f) {
   OpCase c;
@@ -79,6 +81,10 @@ TEST(OneDnnBinary, MismatchedShapesAreAnError) {
   std::string used;
   EXPECT_FALSE(RunCase(Binary("Add", {2, 3}, {4, 3}), {kBackendOneDnn}, &used).ok());
 }
+
+#else
+TEST(OneDnn, Skipped) { GTEST_SKIP() << "built without oneDNN"; }
+#endif  // PL_WITH_ONEDNN
 
 }  // namespace
 }  // namespace pl::test

@@ -5,6 +5,8 @@
 namespace pl::test {
 namespace {
 
+#ifdef PL_WITH_ONEDNN
+
 OpCase One(const std::string& op, std::vector<Tensor> inputs, std::vector<onnx::AttributeProto> attrs = {}, int opset = 13,
            std::vector<int> consts = {}) {
   OpCase c;
@@ -114,6 +116,10 @@ TEST(OneDnnGemm, TransposesAlphaBetaC) {
   CompareWithRef(One("Gemm", {Random({5, 7}, 395), Random({7, 3}, 396), Random({5, 1}, 397)}, {AttrFloat("beta", 0.3f)}, 13, {1, 2}));
   CompareWithRef(One("Gemm", {Random({5, 7}, 398), Random({7, 3}, 399), Random({5, 3}, 400)}, {}, 13));
 }
+
+#else
+TEST(OneDnn, Skipped) { GTEST_SKIP() << "built without oneDNN"; }
+#endif  // PL_WITH_ONEDNN
 
 }  // namespace
 }  // namespace pl::test

@@ -39,7 +39,9 @@ TEST(PassFuseActivation, ConvChains) {
   std::vector<std::vector<std::string>> want = {{"clip", "linear", "logistic"}, {"linear", "clip"}, {"swish"}};
   int k = 0;
   for (const auto& n : g->nodes)
-    if (!n.removed) EXPECT_EQ(PostOps(n), want[k++]);
+    if (!n.removed) {
+      EXPECT_EQ(PostOps(n), want[k++]);
+    }
 #endif
   ExpectSameResults(model, {X()}, "fuse_activation");
 }

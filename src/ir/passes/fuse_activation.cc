@@ -13,6 +13,8 @@
 #endif
 
 namespace pl::ir {
+
+#ifdef PL_WITH_ONEDNN
 namespace {
 
 constexpr const char* kFusedDomain = "pl.onednn";
@@ -120,6 +122,7 @@ void Append(Node* host, const std::vector<Post>& posts) {
 }
 
 }  // namespace
+#endif  // PL_WITH_ONEDNN
 
 Status FusePostOps(Graph* g, const Config& config, bool eltwise, bool runtime_binary) {
 #ifdef PL_WITH_ONEDNN

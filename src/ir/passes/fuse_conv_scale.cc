@@ -28,6 +28,9 @@ Status FuseConvScale(Graph* g) {
       std::vector<float> scale{1.f}, shift{0.f};
       if (mul) scale = v;
       if (div) {
+        bool zero = false;
+        for (float f : v) zero |= f == 0.f;
+        if (zero) break;  // y / 0 stays as written (inf/NaN semantics differ once folded)
         scale = v;
         for (float& f : scale) f = 1.f / f;
       }

@@ -89,8 +89,10 @@ std::vector<std::string> EffectiveBackends(const Config& config) {
 
 bool OneDnnEnabled(const Config& config) {
 #ifdef PL_WITH_ONEDNN
+  // Only as the preferred backend: fused pl.onednn nodes would otherwise take nodes away from a
+  // backend listed before it (CUDA, say).
   auto b = EffectiveBackends(config);
-  return std::find(b.begin(), b.end(), kBackendOneDnn) != b.end();
+  return !b.empty() && b.front() == kBackendOneDnn;
 #else
   (void)config;
   return false;

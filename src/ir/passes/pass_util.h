@@ -38,6 +38,7 @@ void TakeOutput(Graph* g, int new_producer, int value);
 // Backends a compile will use (the config's list, or the default), and whether a kernel exists
 // for (op, opset) on one of them: passes that create an op check this first.
 std::vector<std::string> EffectiveBackends(const Config& config);
+// oneDNN is built in and the preferred backend (the oneDNN-only fusions run then).
 bool OneDnnEnabled(const Config& config);
 bool SomeBackendHasKernel(const Config& config, const std::string& domain, const std::string& op, int opset);
 

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "src/backends/cpu/onednn/common.h"
@@ -47,7 +48,8 @@ class PlanBuilder {
   virtual StatusOr<memory> Out(int i, const Shape& shape, const Md& md) = 0;
   // Scratch memory live only during this op's steps.
   virtual memory Temp(const Md& md) = 0;
-  // The same bytes as `m` seen with another (plain, same-size) descriptor: a reshape.
+  // The same bytes as `m` seen through another descriptor (a reshape, or a strided view such as
+  // a transpose or an nhwc tensor as a [pixels, channels] matrix).
   virtual memory View(const memory& m, const Md& md) = 0;
   // Memory at a fixed address that outlives the plan (prepared weights, constants).
   virtual memory Fixed(const Md& md, const void* data) = 0;

@@ -29,7 +29,8 @@ struct Geometry {
 class ConvBase : public Op {
  public:
   size_t SharedBytes() const override {
-    if (shuffle_) return in_c_ * out_c_ * kernel_[0] * kernel_[1] * 4 + (shuffle_b_ ? kernel_[0] * kernel_[1] * out_c_ * 4 : 0);
+    if (shuffle_)
+      return in_c_ * out_c_ * kernel_[0] * kernel_[1] * 4 * (narrow_w_ ? 2 : 1) + (shuffle_b_ ? kernel_[0] * kernel_[1] * out_c_ * 4 : 0);
     return wmd_.get_size() + (has_bias_ ? bmd_.get_size() : 0);
   }
 
@@ -221,31 +222,34 @@ class ConvBase : public Op {
   // measured fastest:
   //  * wide (KW * M >= 16): nhwc, [N*H*W, C] x [C, KH*KW*M] (a oneDNN matmul with the bias and
   //    element-wise post-ops fused); each temporary row is a KH x KW block of output pixels;
-  //  * narrow (M = 1, say): plain, Wt [KH*KW*M, C] x X [C, H*W] per image with the reference
-  //    backend's Sgemm (oneDNN's matmul repacks the big run-time operand on every call and has
-  //    only a reference kernel for a per-row bias); each temporary row is one (m, kh, kw) phase.
+  //  * narrow (KW * M < 16, M = 1 say, on a plain input): Wt [KH*KW*M, C] x X [C, H*W] per image
+  //    with the reference backend's Sgemm (oneDNN's matmul repacks the big run-time operand on
+  //    every call and has only a reference kernel for a per-row bias); each temporary row is one
+  //    (m, kh, kw) phase. Inside a region, where the input comes nhwc, the wide form measured
+  //    faster than a reorder to plain followed by the narrow one.
   bool PrepareShuffle() {
     if (sp_ != 2 || group_ != 1 || !output_shape_.empty() || (auto_pad_ != "NOTSET" && auto_pad_ != "VALID")) return false;
     for (int i = 0; i < sp_; ++i)
       if (kernel_[i] != strides_[i] || dilations_[i] != 1 || output_padding_[i] != 0 || pads_[i] != 0 || pads_[sp_ + i] != 0)
         return false;
     const int64_t C = in_c_, M = out_c_, KH = kernel_[0], KW = kernel_[1], R = M * KH * KW;
-    narrow_ = KW * M < (getenv("PLDBG_NARROW") ? atoi(getenv("PLDBG_NARROW")) : 16);
     auto alloc = [](int64_t floats) {
       return std::shared_ptr<void>(std::aligned_alloc(64, (floats * 4 + 63) / 64 * 64 + 64), [](void* p) { std::free(p); });
     };
     shuffle_w_ = alloc(R * C);
+    if (KW * M < 16) narrow_w_ = alloc(R * C);
     float* w = static_cast<float*>(shuffle_w_.get());
+    float* wt = static_cast<float*>(narrow_w_.get());
     const float* src = w_->Data<float>();  // [C, M, KH, KW]
     for (int64_t c = 0; c < C; ++c)
       for (int64_t m = 0; m < M; ++m)
         for (int64_t kh = 0; kh < KH; ++kh)
           for (int64_t kw = 0; kw < KW; ++kw) {
             const float v = src[((c * M + m) * KH + kh) * KW + kw];
-            if (narrow_) w[((m * KH + kh) * KW + kw) * C + c] = v;  // Wt[(m, kh, kw)][c]
-            else w[c * R + (kh * KW + kw) * M + m] = v;              // W[c][(kh, kw, m)]
+            w[c * R + (kh * KW + kw) * M + m] = v;                    // W[c][(kh, kw, m)]
+            if (wt) wt[((m * KH + kh) * KW + kw) * C + c] = v;        // Wt[(m, kh, kw)][c]
           }
-    if (has_bias_ && !narrow_) {
+    if (has_bias_) {
       shuffle_b_ = alloc(R);
       for (int64_t r = 0; r < KH * KW; ++r) std::memcpy(static_cast<float*>(shuffle_b_.get()) + r * M, bias_.get(), M * 4);
     }
@@ -262,11 +266,11 @@ class ConvBase : public Op {
     const Shape out = {N, M, OH, OW};
     using T = memory::format_tag;
     const auto f32 = memory::data_type::f32;
-    if (narrow_) {
+    if (narrow_w_ && IsPlain(b.InMd(0))) {
       PL_ASSIGN_OR_RETURN(memory src, b.In(0, PlainMd(x)));
       PL_ASSIGN_OR_RETURN(memory dst, b.Out(0, out, PlainMd(out)));
       memory tmp = b.Temp(PlainMd({N, R, HW}));
-      const float* wt = static_cast<const float*>(shuffle_w_.get());
+      const float* wt = static_cast<const float*>(narrow_w_.get());
       const float* bias = has_bias_ ? static_cast<const float*>(bias_.get()) : nullptr;
       b.Custom(
           [src, tmp, dst, wt, bias, N, C, M, H, W, KH, KW, OH, OW, R, HW]() {
@@ -413,8 +417,7 @@ class ConvBase : public Op {
   std::shared_ptr<void> weights_, bias_;
   bool has_bias_ = false;
   bool shuffle_ = false;  // see PrepareShuffle
-  std::shared_ptr<void> shuffle_w_, shuffle_b_;
-  bool narrow_ = false;
+  std::shared_ptr<void> shuffle_w_, shuffle_b_, narrow_w_;
 };
 
 class ConvOp final : public ConvBase {

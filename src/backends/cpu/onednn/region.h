@@ -6,6 +6,11 @@
 // predictor and input-shape signature (and thread count) it plans: primitives, layouts, a
 // workspace layout for intermediates + the user scratchpad, all cached in the node's state slot.
 // Intermediates and scratchpads live in the predictor's workspace (ctx.Workspace), never in `this`.
+// Planning also fuses what only concrete shapes can justify: a binary op (a residual add whose
+// operand's shape the graph passes could not prove equal, say) whose input is the only output
+// of a conv / matmul / binary / element-wise node becomes that node's binary post-op, the node
+// waiting, if needed, until the other operand is computed. Whatever oneDNN refuses is planned
+// unfused (the planner snapshots and rolls back).
 #pragma once
 
 #include <memory>
