@@ -42,6 +42,9 @@ DEFINE_string(backend, "", "onednn | ref | cuda (a priority list ending in cpu_r
 DEFINE_bool(json, false, "print one JSON object on stdout (tables go to stderr)");
 DEFINE_bool(profile, false, "print a per-op-type time table");
 DEFINE_int32(profile_runs, 10, "runs averaged by --profile");
+DEFINE_string(disable_passes, "",
+              "comma-separated graph passes to turn off, e.g. 'onednn_regions' to profile each oneDNN op "
+              "separately instead of as one fused region");
 
 namespace {
 
@@ -191,6 +194,12 @@ int main(int argc, char** argv) {
   pl::Config config(FLAGS_model);
   config.SetIntraOpThreads(FLAGS_intra);
   if (!FLAGS_backend.empty()) config.SetBackends(BackendList(FLAGS_backend));
+  {
+    std::stringstream passes(FLAGS_disable_passes);
+    std::string pass;
+    while (std::getline(passes, pass, ','))
+      if (!pass.empty()) config.DisablePass(pass);
+  }
   auto t_load = Clock::now();
   std::unique_ptr<pl::Predictor> base = OrDie(pl::CreatePredictor(config), "loading " + FLAGS_model);
   const double load_ms = std::chrono::duration<double, std::milli>(Clock::now() - t_load).count();

@@ -9,6 +9,8 @@
 #include <map>
 #include <unordered_map>
 
+#include <omp.h>
+
 #include "src/backends/cpu/onednn/capability.h"
 
 namespace pl::onednn {
@@ -36,6 +38,7 @@ struct Step {
   std::function<void()> fn;
   std::unordered_map<int, memory> args;
   int node = -1;
+  bool single = false;  // created and run on one thread (see Planner::Small)
 };
 
 struct Plan {
@@ -147,6 +150,11 @@ class Planner final : public PlanBuilder {
   Status PlanNode(int n, int next, std::vector<char>* done) {
     node_ = &r_.nodes_[n];
     node_index_ = n;
+    // Small work runs on one thread even when the predictor has more: an OpenMP fork/join costs
+    // more than it saves there (2.4x slower on PaddleOCR's cls at intra 2 on a busy machine).
+    single_ = threads_ > 1 && Small(n);
+    std::unique_ptr<SingleThreadScope> one_thread;
+    if (single_) one_thread = std::make_unique<SingleThreadScope>();
     for (size_t i = 0; i < node_->inputs.size(); ++i) {
       int v = node_->inputs[i];
       if (v >= 0 && !vals_[v].defined)
@@ -172,6 +180,34 @@ class Planner final : public PlanBuilder {
     }
     PL_RETURN_IF_ERROR(node_->op->Plan(*this));
     return FinishNode();
+  }
+
+  // Rough work of node n (FLOPs + bytes moved, from its input shapes): below ~5 M it takes a
+  // single thread tens of microseconds, about what waking a second one costs.
+  bool Small(int n) const {
+    const Region::Node& node = r_.nodes_[n];
+    double elems = 0, flops = 0;
+    for (int v : node.inputs)
+      if (v >= 0 && !r_.values_[v].constant && vals_[v].defined) elems += static_cast<double>(ShapeNumElements(vals_[v].shape));
+    const std::string& op = node.info.op_type;
+    const Tensor* w = node.inputs.size() > 1 && node.inputs[1] >= 0 ? r_.values_[node.inputs[1]].constant : nullptr;
+    if ((op == "Conv" || op == "ConvTranspose") && w && w->rank() >= 3 && node.inputs[0] >= 0) {
+      const Shape& x = vals_[node.inputs[0]].shape;
+      double per_in = 1;  // MACs per input element
+      for (int i = 1; i < w->rank(); ++i) per_in *= static_cast<double>(w->dim(i));
+      per_in *= op == "Conv" ? static_cast<double>(w->dim(0)) / std::max<int64_t>(1, w->dim(1)) : 1.0;
+      if (op == "Conv") {
+        double stride = 1;
+        for (int64_t s : node.info.Attr<std::vector<int64_t>>("strides", {})) stride *= static_cast<double>(s);
+        per_in /= stride;
+      }
+      flops = 2 * static_cast<double>(ShapeNumElements(x)) * per_in;
+    } else if ((op == "MatMul" || op == "Gemm") && node.inputs[0] >= 0 && node.inputs.size() > 1 && node.inputs[1] >= 0 &&
+               vals_[node.inputs[1]].defined && !vals_[node.inputs[1]].shape.empty()) {
+      flops = 2 * static_cast<double>(ShapeNumElements(vals_[node.inputs[0]].shape)) *
+              static_cast<double>(vals_[node.inputs[1]].shape.back());
+    }
+    return flops + 32 * elems < 5e6;
   }
 
   // Checks the node's outputs and adds reorders into plain region outputs.
@@ -341,13 +377,13 @@ class Planner final : public PlanBuilder {
     const int s = static_cast<int>(plan_->steps.size());
     if (scratchpad.get_size() > 0) args[DNNL_ARG_SCRATCHPAD] = AddMem(scratchpad, MemRec::Loc::kScratch, -1);
     for (auto& kv : args) Use(kv.second, s);
-    plan_->steps.push_back({std::move(prim), nullptr, std::move(args), node_index_});
+    plan_->steps.push_back({std::move(prim), nullptr, std::move(args), node_index_, single_});
   }
 
   void Custom(std::function<void()> fn, std::vector<memory> mems) override {
     const int s = static_cast<int>(plan_->steps.size());
     for (auto& m : mems) Use(m, s);
-    plan_->steps.push_back({dnnl::primitive(), std::move(fn), {}, node_index_});
+    plan_->steps.push_back({dnnl::primitive(), std::move(fn), {}, node_index_, single_});
   }
 
  private:
@@ -442,6 +478,7 @@ class Planner final : public PlanBuilder {
   int node_index_ = -1;
   std::vector<PostOp> extra_;  // see SetExtra
   int extra_value_ = -1, redirect_ = -1;
+  bool single_ = false;  // the node being planned runs on one thread
 };
 
 namespace {
@@ -628,8 +665,14 @@ Status Region::Run(KernelContext& ctx) const {
       m.bound = p;
     }
   }
+  const int threads = ctx.intra_op_threads();
   Status s = Guard(ctx.node().Describe(), [&] {
+    bool one = false;  // the OpenMP team is down to one thread for small steps
     for (const Step& step : plan.steps) {
+      if (threads > 1 && step.single != one) {
+        omp_set_num_threads(step.single ? 1 : threads);
+        one = step.single;
+      }
       const double t0 = profile ? CpuMs() : 0.0;
       if (step.fn) {
         step.fn();
@@ -638,6 +681,7 @@ Status Region::Run(KernelContext& ctx) const {
       }
       if (profile) st->node_ms[step.node] += CpuMs() - t0;
     }
+    if (one) omp_set_num_threads(threads);
     st->stream.wait();
   });
   if (profile) {
