@@ -38,10 +38,16 @@ struct Step {
   std::function<void()> fn;
   std::unordered_map<int, memory> args;
   int node = -1;
-  bool single = false;  // created and run on one thread (see Planner::Small)
 };
 
+// Regions with less work than this (~1 ms on one core) run on one thread whatever the predictor's
+// intra-op threads: every oneDNN primitive forks the OpenMP team, and on a busy machine waking the
+// second thread 60 times costs more than the work (PaddleOCR's cls: 2.4x slower at intra 2).
+// Switching the team size per step instead costs a wake-up per switch (10x slower).
+constexpr double kSingleThreadWork = 1e8;
+
 struct Plan {
+  double work = 0;  // see kSingleThreadWork
   std::vector<Step> steps;
   std::vector<MemRec> mems;
   std::vector<Shape> out_shapes;
@@ -150,11 +156,7 @@ class Planner final : public PlanBuilder {
   Status PlanNode(int n, int next, std::vector<char>* done) {
     node_ = &r_.nodes_[n];
     node_index_ = n;
-    // Small work runs on one thread even when the predictor has more: an OpenMP fork/join costs
-    // more than it saves there (2.4x slower on PaddleOCR's cls at intra 2 on a busy machine).
-    single_ = threads_ > 1 && Small(n);
-    std::unique_ptr<SingleThreadScope> one_thread;
-    if (single_) one_thread = std::make_unique<SingleThreadScope>();
+    plan_->work += Work(n);
     for (size_t i = 0; i < node_->inputs.size(); ++i) {
       int v = node_->inputs[i];
       if (v >= 0 && !vals_[v].defined)
@@ -182,9 +184,8 @@ class Planner final : public PlanBuilder {
     return FinishNode();
   }
 
-  // Rough work of node n (FLOPs + bytes moved, from its input shapes): below ~5 M it takes a
-  // single thread tens of microseconds, about what waking a second one costs.
-  bool Small(int n) const {
+  // Rough work of node n: FLOPs + 32 per element it reads (from its input shapes).
+  double Work(int n) const {
     const Region::Node& node = r_.nodes_[n];
     double elems = 0, flops = 0;
     for (int v : node.inputs)
@@ -193,21 +194,19 @@ class Planner final : public PlanBuilder {
     const Tensor* w = node.inputs.size() > 1 && node.inputs[1] >= 0 ? r_.values_[node.inputs[1]].constant : nullptr;
     if ((op == "Conv" || op == "ConvTranspose") && w && w->rank() >= 3 && node.inputs[0] >= 0) {
       const Shape& x = vals_[node.inputs[0]].shape;
-      double per_in = 1;  // MACs per input element
-      for (int i = 1; i < w->rank(); ++i) per_in *= static_cast<double>(w->dim(i));
-      per_in *= op == "Conv" ? static_cast<double>(w->dim(0)) / std::max<int64_t>(1, w->dim(1)) : 1.0;
-      if (op == "Conv") {
-        double stride = 1;
-        for (int64_t s : node.info.Attr<std::vector<int64_t>>("strides", {})) stride *= static_cast<double>(s);
-        per_in /= stride;
-      }
+      // MACs per input element: Conv M/g * kh*kw / strides; ConvTranspose (W is [C, M/g, k..]) M/g * kh*kw.
+      const double group = static_cast<double>(std::max<int64_t>(1, node.info.Attr<int64_t>("group", 1)));
+      double per_in = op == "Conv" ? static_cast<double>(w->dim(0)) / group : static_cast<double>(w->dim(1));
+      for (int i = 2; i < w->rank(); ++i) per_in *= static_cast<double>(w->dim(i));
+      if (op == "Conv")
+        for (int64_t s : node.info.Attr<std::vector<int64_t>>("strides", {})) per_in /= static_cast<double>(s);
       flops = 2 * static_cast<double>(ShapeNumElements(x)) * per_in;
     } else if ((op == "MatMul" || op == "Gemm") && node.inputs[0] >= 0 && node.inputs.size() > 1 && node.inputs[1] >= 0 &&
                vals_[node.inputs[1]].defined && !vals_[node.inputs[1]].shape.empty()) {
       flops = 2 * static_cast<double>(ShapeNumElements(vals_[node.inputs[0]].shape)) *
               static_cast<double>(vals_[node.inputs[1]].shape.back());
     }
-    return flops + 32 * elems < 5e6;
+    return flops + 32 * elems;
   }
 
   // Checks the node's outputs and adds reorders into plain region outputs.
@@ -377,13 +376,13 @@ class Planner final : public PlanBuilder {
     const int s = static_cast<int>(plan_->steps.size());
     if (scratchpad.get_size() > 0) args[DNNL_ARG_SCRATCHPAD] = AddMem(scratchpad, MemRec::Loc::kScratch, -1);
     for (auto& kv : args) Use(kv.second, s);
-    plan_->steps.push_back({std::move(prim), nullptr, std::move(args), node_index_, single_});
+    plan_->steps.push_back({std::move(prim), nullptr, std::move(args), node_index_});
   }
 
   void Custom(std::function<void()> fn, std::vector<memory> mems) override {
     const int s = static_cast<int>(plan_->steps.size());
     for (auto& m : mems) Use(m, s);
-    plan_->steps.push_back({dnnl::primitive(), std::move(fn), {}, node_index_, single_});
+    plan_->steps.push_back({dnnl::primitive(), std::move(fn), {}, node_index_});
   }
 
  private:
@@ -478,7 +477,6 @@ class Planner final : public PlanBuilder {
   int node_index_ = -1;
   std::vector<PostOp> extra_;  // see SetExtra
   int extra_value_ = -1, redirect_ = -1;
-  bool single_ = false;  // the node being planned runs on one thread
 };
 
 namespace {
@@ -622,11 +620,20 @@ Status Region::Run(KernelContext& ctx) const {
   if (it == st->plans.end()) {
     if (st->plans.size() >= kMaxPlans) st->plans.clear();
     auto plan = std::make_unique<Plan>();
-    Planner planner(*this, inputs, ctx.intra_op_threads(), plan.get());
-    PL_RETURN_IF_ERROR(planner.Build());
+    {
+      Planner planner(*this, inputs, ctx.intra_op_threads(), plan.get());
+      PL_RETURN_IF_ERROR(planner.Build());
+    }
+    if (ctx.intra_op_threads() > 1 && plan->work < kSingleThreadWork) {
+      // Again, with single-threaded primitives (blocking and scratchpads for one thread).
+      SingleThreadScope single;
+      plan = std::make_unique<Plan>();
+      Planner planner(*this, inputs, 1, plan.get());
+      PL_RETURN_IF_ERROR(planner.Build());
+    }
     if (Verbose()) {
-      std::fprintf(stderr, "[pl.onednn] region '%s' %s: %zu steps, workspace %zu bytes\n", name_.c_str(), key.c_str(),
-                   plan->steps.size(), plan->ws_bytes);
+      std::fprintf(stderr, "[pl.onednn] region '%s' %s: %zu steps, workspace %zu bytes, work %.3g\n", name_.c_str(),
+                   key.c_str(), plan->steps.size(), plan->ws_bytes, plan->work);
       for (const auto& s : plan->steps)
         if (s.prim) {
           const char* impl = "";
@@ -666,13 +673,10 @@ Status Region::Run(KernelContext& ctx) const {
     }
   }
   const int threads = ctx.intra_op_threads();
+  const bool one_thread = threads > 1 && plan.work < kSingleThreadWork;
+  if (one_thread) omp_set_num_threads(1);
   Status s = Guard(ctx.node().Describe(), [&] {
-    bool one = false;  // the OpenMP team is down to one thread for small steps
     for (const Step& step : plan.steps) {
-      if (threads > 1 && step.single != one) {
-        omp_set_num_threads(step.single ? 1 : threads);
-        one = step.single;
-      }
       const double t0 = profile ? CpuMs() : 0.0;
       if (step.fn) {
         step.fn();
@@ -681,9 +685,9 @@ Status Region::Run(KernelContext& ctx) const {
       }
       if (profile) st->node_ms[step.node] += CpuMs() - t0;
     }
-    if (one) omp_set_num_threads(threads);
     st->stream.wait();
   });
+  if (one_thread) omp_set_num_threads(threads);
   if (profile) {
     st->runs++;
     st->run_ms += CpuMs() - run_t0;
