@@ -109,4 +109,23 @@ size_t Graph::ConstantBytes() const {
   return b;
 }
 
+NodeInfo Graph::MakeNodeInfo(const Node& n) const {
+  NodeInfo info;
+  info.name = n.name;
+  info.op_type = n.op_type;
+  info.domain = n.domain;
+  info.opset = n.opset;
+  info.attributes = &n.attrs;
+  for (int in : n.inputs) {
+    info.input_present.push_back(in >= 0);
+    info.input_types.push_back(in >= 0 ? values[in].dtype : DataType::kUndefined);
+    info.constant_inputs.push_back(in >= 0 && values[in].constant ? values[in].constant.get() : nullptr);
+  }
+  for (int o : n.outputs) {
+    info.output_present.push_back(o >= 0);
+    info.output_types.push_back(o >= 0 ? values[o].dtype : DataType::kUndefined);
+  }
+  return info;
+}
+
 }  // namespace pl::ir

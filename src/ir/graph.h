@@ -56,6 +56,8 @@ class Graph {
   // Consumers of every value (node indices), computed on demand.
   std::vector<std::vector<int>> Consumers() const;
   size_t ConstantBytes() const;
+  // What a kernel sees of node `n` at compile time (attributes point into this graph).
+  NodeInfo MakeNodeInfo(const Node& n) const;
 
  private:
   std::unordered_map<std::string, int> by_name_;

@@ -2,23 +2,12 @@
 
 #include <algorithm>
 
+#include "src/ir/passes/pass_util.h"
 #include "src/ir/passes/passes.h"
 #include "src/onnx/onnx_loader.h"
 
 namespace pl {
 namespace {
-
-std::vector<std::string> EffectiveBackends(const Config& config) {
-  std::vector<std::string> b = config.backends();
-  if (b.empty()) {
-#ifdef PL_WITH_ONEDNN
-    b.push_back(kBackendOneDnn);
-#endif
-    b.push_back(kBackendCpuRef);
-  }
-  if (std::find(b.begin(), b.end(), kBackendCpuRef) == b.end()) b.push_back(kBackendCpuRef);
-  return b;
-}
 
 ValueInfo MakeValueInfo(const ir::Value& v) {
   ValueInfo vi;
@@ -46,7 +35,7 @@ StatusOr<std::shared_ptr<const CompiledModel>> CompiledModel::CompileGraph(std::
                                                                            const Config& config) {
   std::shared_ptr<CompiledModel> m(new CompiledModel());
   m->config_ = config;
-  m->backends_ = EffectiveBackends(config);
+  m->backends_ = ir::EffectiveBackends(config);
   PL_RETURN_IF_ERROR(ir::RunPasses(graph.get(), config));
   for (int id : graph->inputs) {
     m->inputs_.push_back(MakeValueInfo(graph->values[id]));
@@ -86,21 +75,8 @@ Status CompiledModel::CompileInto(std::shared_ptr<const ir::Graph> graph, Compil
     step.node_index = static_cast<int>(ni);
     step.inputs = n.inputs;
     step.outputs = n.outputs;
-    NodeInfo& info = step.info;
-    info.name = n.name;
-    info.op_type = n.op_type;
-    info.domain = n.domain;
-    info.opset = n.opset;
-    info.attributes = &n.attrs;
-    for (int in : n.inputs) {
-      info.input_present.push_back(in >= 0);
-      info.input_types.push_back(in >= 0 ? g.values[in].dtype : DataType::kUndefined);
-      info.constant_inputs.push_back(in >= 0 && g.values[in].constant ? g.values[in].constant.get() : nullptr);
-    }
-    for (int o : n.outputs) {
-      info.output_present.push_back(o >= 0);
-      info.output_types.push_back(o >= 0 ? g.values[o].dtype : DataType::kUndefined);
-    }
+    step.info = g.MakeNodeInfo(n);
+    const NodeInfo& info = step.info;
     // Compile subgraphs first so control-flow kernels can find them.
     for (const auto& [name, attr] : n.attrs) {
       if (attr.type != Attribute::Type::kGraph || !attr.g) continue;

@@ -82,8 +82,6 @@ TEST(OneDnnBinary, MismatchedShapesAreAnError) {
   EXPECT_FALSE(RunCase(Binary("Add", {2, 3}, {4, 3}), {kBackendOneDnn}, &used).ok());
 }
 
-#else
-TEST(OneDnn, Skipped) { GTEST_SKIP() << "built without oneDNN"; }
 #endif  // PL_WITH_ONEDNN
 
 }  // namespace

@@ -195,8 +195,6 @@ TEST(OneDnnRegion, ClonesShareWeightsAndAgreeAcrossThreads) {
   EXPECT_EQ(std::memcmp(out2[0].RawData(), first[0].RawData(), first[0].ByteSize()), 0);
 }
 
-#else
-TEST(OneDnn, Skipped) { GTEST_SKIP() << "built without oneDNN"; }
 #endif  // PL_WITH_ONEDNN
 
 }  // namespace

@@ -481,31 +481,13 @@ class Planner final : public PlanBuilder {
 
 namespace {
 
-NodeInfo MakeInfo(const ir::Graph& g, const ir::Node& n) {
-  NodeInfo info;
-  info.name = n.name;
-  info.op_type = n.op_type;
-  info.domain = n.domain;
-  info.opset = n.opset;
-  info.attributes = &n.attrs;
-  for (int in : n.inputs) {
-    info.input_present.push_back(in >= 0);
-    info.input_types.push_back(in >= 0 ? g.values[in].dtype : DataType::kUndefined);
-    info.constant_inputs.push_back(in >= 0 && g.values[in].constant ? g.values[in].constant.get() : nullptr);
-  }
-  for (int o : n.outputs) {
-    info.output_present.push_back(o >= 0);
-    info.output_types.push_back(o >= 0 ? g.values[o].dtype : DataType::kUndefined);
-  }
-  return info;
-}
 
 }  // namespace
 
 bool CanRun(const ir::Graph& g, const ir::Node& n) {
   if (n.removed || !IsKnownOpType(n.op_type)) return false;
   SingleThreadScope single;
-  NodeInfo info = MakeInfo(g, n);
+  NodeInfo info = g.MakeNodeInfo(n);
   return CreateOp(info).ok();
 }
 
@@ -538,7 +520,7 @@ StatusOr<std::unique_ptr<Region>> Region::FromGraph(std::shared_ptr<const ir::Gr
   for (const ir::Node& n : g.nodes) {
     if (n.removed) continue;
     Node node;
-    node.info = MakeInfo(g, n);
+    node.info = g.MakeNodeInfo(n);
     PL_ASSIGN_OR_RETURN(node.op, CreateOp(node.info));
     for (int in : n.inputs) {
       node.inputs.push_back(in >= 0 ? value_of(in) : -1);
