@@ -4,7 +4,7 @@ namespace pl::ir {
 
 std::vector<std::string> PassNames() {
   return {"identity_removal", "constant_folding",  "fuse_conv_bn",      "fuse_conv_scale",
-          "fuse_hardswish",   "fuse_layer_norm",   "fuse_activation",   "fuse_residual_add",
+          "fuse_hardswish",   "residual_scale",    "fuse_layer_norm",   "fuse_activation",   "fuse_residual_add",
           "onednn_regions",   "dead_node_removal"};
 }
 
@@ -33,6 +33,7 @@ Status RunPasses(Graph* g, const Config& config) {
   if (on("fuse_conv_bn")) PL_RETURN_IF_ERROR(FuseConvBatchNorm(g));
   if (on("fuse_conv_scale")) PL_RETURN_IF_ERROR(FuseConvScale(g));
   if (on("fuse_hardswish")) PL_RETURN_IF_ERROR(FuseHardSwish(g, config));
+  if (on("residual_scale")) PL_RETURN_IF_ERROR(ResidualScale(g));
   if (on("fuse_layer_norm")) PL_RETURN_IF_ERROR(FuseLayerNorm(g, config));
   PL_RETURN_IF_ERROR(g->Finalize());
   if (on("fuse_activation")) PL_RETURN_IF_ERROR(FuseActivation(g, config));

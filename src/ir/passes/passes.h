@@ -28,6 +28,8 @@ Status FuseConvScale(Graph* g);
 // "fuse_hardswish": x*HardSigmoid(x) and x*Clip(x+3,0,6)/6 become HardSwish (and Clip(x+3,0,6)/6
 // becomes HardSigmoid).
 Status FuseHardSwish(Graph* g, const Config& config);
+// "residual_scale": x + x * s becomes x * (s + 1) (x read once: the Mul may run in place).
+Status ResidualScale(Graph* g);
 // "fuse_layer_norm": the decomposed last-axis layer norm becomes LayerNormalization.
 Status FuseLayerNorm(Graph* g, const Config& config);
 // "fuse_activation" (oneDNN): element-wise ops after Conv/ConvTranspose/MatMul/Gemm/binary ops

@@ -46,6 +46,11 @@ class PlanBuilder {
   virtual bool OutputRequested(int i) const = 0;
   // Declares output i (shape and layout); returns its memory.
   virtual StatusOr<memory> Out(int i, const Shape& shape, const Md& md) = 0;
+  // Declares output i like Out(), but reusing input `in`'s bytes when that input is read for the
+  // last time by this step, in layout `md`, and nothing else aliases it. Only for ops whose
+  // output element k depends on input element k alone (element-wise, binary with src0 = `in`):
+  // oneDNN's eltwise and binary primitives allow dst == src.
+  virtual StatusOr<memory> OutInPlace(int i, const Shape& shape, const Md& md, int in) { (void)in; return Out(i, shape, md); }
   // Scratch memory live only during this op's steps.
   virtual memory Temp(const Md& md) = 0;
   // The same bytes as `m` seen through another descriptor (a reshape, or a strided view such as

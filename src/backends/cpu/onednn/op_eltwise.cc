@@ -108,7 +108,7 @@ class EltwiseOp final : public Op {
       dst = b.View(y, md);
     } else {
       PL_ASSIGN_OR_RETURN(src, b.In(0));
-      PL_ASSIGN_OR_RETURN(dst, b.Out(0, shape, pd.dst_desc()));
+      PL_ASSIGN_OR_RETURN(dst, b.OutInPlace(0, shape, pd.dst_desc(), 0));
     }
     args[DNNL_ARG_SRC] = src;
     args[DNNL_ARG_DST] = dst;
@@ -206,7 +206,7 @@ class BinaryOp final : public Op {
                                      &args, &separate)));
     PL_ASSIGN_OR_RETURN(memory src0, b.In(a, md0));
     PL_ASSIGN_OR_RETURN(memory src1, b.In(c, md1));
-    PL_ASSIGN_OR_RETURN(memory dst, b.Out(0, out, pd.dst_desc()));
+    PL_ASSIGN_OR_RETURN(memory dst, b.OutInPlace(0, out, pd.dst_desc(), a));
     args[DNNL_ARG_SRC_0] = src0;
     args[DNNL_ARG_SRC_1] = src1;
     args[DNNL_ARG_DST] = dst;
@@ -237,7 +237,7 @@ class BinaryOp final : public Op {
                                      },
                                      &args, &separate)));
     PL_ASSIGN_OR_RETURN(memory src, b.In(0, md));
-    PL_ASSIGN_OR_RETURN(memory dst, b.Out(0, out, md));
+    PL_ASSIGN_OR_RETURN(memory dst, b.OutInPlace(0, out, md, 0));
     args[DNNL_ARG_SRC] = src;
     args[DNNL_ARG_DST] = dst;
     b.Step(dnnl::eltwise_forward(pd), std::move(args), pd.scratchpad_desc());

@@ -3,6 +3,7 @@
 // resampling primitive runs when its index mapping equals ONNX's for the shape at hand
 // (checked per plan); otherwise plain loops with precomputed index tables do.
 #include <cmath>
+#include <cstring>
 
 #include "src/backends/cpu/onednn/op.h"
 
@@ -94,6 +95,15 @@ class ResizeOp final : public Op {
         }
       }
     }
+    // Nearest on a channels-last 4-D tensor: whole pixels are copied, and a following Add the
+    // region fuses (a feature-pyramid "upsample + lateral") is summed in the same pass, in place
+    // in the lateral's buffer when that dies here: the upsampled map is never stored.
+    if (mode_ == "nearest" && rank == 4 && IsChannelsLast(b.InMd(0))) {
+      Status s = PlanNearestNhwc(b, x, out, idx);
+      if (s.ok() || !b.ExtraPostOps().empty()) return s;
+    }
+    // oneDNN 2.6's resampling computes binary post-ops wrong: the region plans the Add apart.
+    if (!b.ExtraPostOps().empty()) return Status::Unimplemented(describe_ + ": fused binary op on this path");
     if (onednn_ok) {
       const algorithm alg = mode_ == "nearest" ? algorithm::resampling_nearest : algorithm::resampling_linear;
       const Md src_md = b.InMd(0);
@@ -145,6 +155,70 @@ class ResizeOp final : public Op {
     const double f = std::floor(v);
     if (v - f == 0.5) return static_cast<int64_t>(nearest_mode_ == "round_prefer_ceil" ? f + 1 : f);
     return static_cast<int64_t>(std::round(v));
+  }
+
+  static bool IsChannelsLast(const Md& md) {
+    return md.data.ndims == 4 && md.data.format_kind == dnnl_blocked && md.data.format_desc.blocking.inner_nblks == 0 &&
+           md == Md(md.dims(), memory::data_type::f32, memory::format_tag::acdb);
+  }
+
+  Status PlanNearestNhwc(PlanBuilder& b, const Shape& x, const Shape& out, const std::vector<std::vector<int64_t>>& idx) const {
+    const std::vector<PostOp> extra = b.ExtraPostOps();
+    // At most one binary add (the fused consumer) and then element-wise post-ops, run apart.
+    int add_input = -1;
+    std::vector<PostOp> rest;
+    for (size_t i = 0; i < extra.size(); ++i) {
+      const PostOp& po = extra[i];
+      if (po.kind == PostOp::Kind::kBinary) {
+        if (i != 0 || po.alg != algorithm::binary_add || b.InShape(po.input) != out)
+          return Status::Unimplemented(describe_ + ": only a full-size Add fuses into nearest resize");
+        add_input = po.input;
+      } else {
+        rest.push_back(po);
+      }
+    }
+    std::vector<PostOp> own = post_ops();
+    for (const PostOp& po : own)
+      if (po.kind != PostOp::Kind::kEltwise) return Status::Unimplemented(describe_ + ": binary post-op");
+    if (add_input >= 0 && !own.empty()) return Status::Unimplemented(describe_ + ": post-ops before a fused Add");
+    own.insert(own.end(), rest.begin(), rest.end());
+    const Md md(ToDims(out), memory::data_type::f32, memory::format_tag::acdb);
+    PL_ASSIGN_OR_RETURN(memory src, b.In(0));
+    memory add;
+    if (add_input >= 0) {
+      PL_ASSIGN_OR_RETURN(add, b.In(add_input, md));
+    }
+    PL_ASSIGN_OR_RETURN(memory dst, add_input >= 0 ? b.OutInPlace(0, out, md, add_input) : b.Out(0, out, md));
+    const int64_t N = out[0], C = out[1], OH = out[2], OW = out[3], IH = x[2], IW = x[3];
+    std::vector<int64_t> ih = idx[2], iw = idx[3];
+    std::vector<memory> mems = {src, dst};
+    if (add_input >= 0) mems.push_back(add);
+    b.Custom(
+        [src, dst, add, N, C, OH, OW, IH, IW, ih, iw]() {
+          const float* in = static_cast<const float*>(src.get_data_handle());
+          float* o = static_cast<float*>(dst.get_data_handle());
+          const float* a = add ? static_cast<const float*>(add.get_data_handle()) : nullptr;
+#pragma omp parallel for
+          for (int64_t ny = 0; ny < N * OH; ++ny) {
+            const int64_t n = ny / OH, y = ny % OH;
+            const float* srow = in + (n * IH + ih[y]) * IW * C;
+            float* orow = o + ny * OW * C;
+            const float* arow = a ? a + ny * OW * C : nullptr;
+            for (int64_t w = 0; w < OW; ++w) {
+              const float* sp = srow + iw[w] * C;
+              float* op = orow + w * C;
+              if (arow) {
+                const float* ap = arow + w * C;
+                for (int64_t c = 0; c < C; ++c) op[c] = ap[c] + sp[c];
+              } else {
+                std::memcpy(op, sp, static_cast<size_t>(C) * sizeof(float));
+              }
+            }
+          }
+        },
+        mems);
+    if (!own.empty()) PL_RETURN_IF_ERROR(PostOpsSeparately(b, own, out, dst));
+    return Status::Ok();
   }
 
   Status PlanPlain(PlanBuilder& b, const Shape& x, const Shape& out, std::vector<std::vector<int64_t>> idx,

@@ -118,6 +118,8 @@ class Planner final : public PlanBuilder {
       : r_(r), inputs_(inputs), threads_(threads), plan_(plan), vals_(r.values_.size()) {}
 
   Status Build() {
+    reads_left_.assign(r_.values_.size(), 0);
+    for (size_t v = 0; v < r_.values_.size(); ++v) reads_left_[v] = r_.values_[v].num_consumers;
     for (size_t v = 0; v < r_.values_.size(); ++v) {
       const Region::Value& rv = r_.values_[v];
       if (rv.constant) {
@@ -143,6 +145,14 @@ class Planner final : public PlanBuilder {
       if (done[n]) continue;
       int wait_for = -1;
       const int next = FusableConsumer(static_cast<int>(n), &wait_for);
+      // Waiting keeps n's inputs alive longer; when the other operand's producer can host the
+      // consumer itself, it does so instead (nothing waits).
+      int unused = -1;
+      const bool other_hosts = next >= 0 && wait_for > static_cast<int>(n) && FusableConsumer(wait_for, &unused) == next;
+      if (other_hosts) {
+        PL_RETURN_IF_ERROR(PlanNode(static_cast<int>(n), -1, &done));
+        continue;
+      }
       if (next >= 0 && wait_for > static_cast<int>(n) && deferred[next] < 0) {
         deferred[next] = static_cast<int>(n);
         continue;
@@ -171,17 +181,37 @@ class Planner final : public PlanBuilder {
       // On any refusal (shapes that do not fit, say) the node is planned again alone.
       Snapshot snap = Save();
       SetExtra(next);
+      CountReads(n, next);
       Status st = node_->op->Plan(*this);
       if (st.ok()) st = FinishNode();
       ClearExtra();
       if (st.ok()) {
         (*done)[next] = 1;
+        ConsumeReads();
         return Status::Ok();
       }
       Restore(std::move(snap));
     }
+    CountReads(n, -1);
     PL_RETURN_IF_ERROR(node_->op->Plan(*this));
-    return FinishNode();
+    PL_RETURN_IF_ERROR(FinishNode());
+    ConsumeReads();
+    return Status::Ok();
+  }
+
+  // The reads of region values the step being planned makes (node n and its fused consumer c,
+  // whose read of n's own output is internal to the step).
+  void CountReads(int n, int c) {
+    step_reads_.clear();
+    for (int v : r_.nodes_[n].inputs)
+      if (v >= 0) step_reads_[v]++;
+    if (c >= 0)
+      for (int v : r_.nodes_[c].inputs)
+        if (v >= 0) step_reads_[v]++;
+  }
+  void ConsumeReads() {
+    for (const auto& [v, k] : step_reads_) reads_left_[v] -= k;
+    step_reads_.clear();
   }
 
   // Rough work of node n: FLOPs + 32 per element it reads (from its input shapes).
@@ -232,8 +262,9 @@ class Planner final : public PlanBuilder {
   int FusableConsumer(int n, int* wait_for) const {
     *wait_for = -1;
     const Region::Node& p = r_.nodes_[n];
-    // Not Resize: oneDNN 2.6's resampling computes binary post-ops wrong (PaddleOCR det's FPN).
-    static const char* kHosts[] = {"Conv", "ConvTranspose", "MatMul", "Gemm", "Add", "Sub", "Mul", "Div", "Relu",
+    // Resize fuses an Add on its own nearest channels-last path only (oneDNN 2.6's resampling
+    // computes binary post-ops wrong): elsewhere it refuses and the Add is planned apart.
+    static const char* kHosts[] = {"Conv", "ConvTranspose", "MatMul", "Gemm", "Add", "Sub", "Mul", "Div", "Relu", "Resize",
                                    "Sigmoid", "Clip", "HardSigmoid", "HardSwish", "AveragePool", "MaxPool",
                                    "GlobalAveragePool"};
     bool host = false;
@@ -365,6 +396,28 @@ class Planner final : public PlanBuilder {
     return pv.mem;
   }
 
+  StatusOr<memory> OutInPlace(int i, const Shape& shape, const Md& md, int in) override {
+    const int o = i < static_cast<int>(node_->outputs.size()) ? OutValue(i) : -1;
+    if (o < 0 || r_.values_[o].output_index >= 0 || !HasInput(in)) return Out(i, shape, md);
+    const int v = InValue(in);
+    const Region::Value& rv = r_.values_[v];
+    const PlanValue& pv = vals_[v];
+    auto reads = step_reads_.find(v);
+    // Read once, by this step only: oneDNN's eltwise jit kernels with a binary post-op whose
+    // operand is the same buffer as src == dst compute wrong values (x * HardSigmoid(x)).
+    if (rv.constant || rv.input_index >= 0 || rv.output_index >= 0 || reads == step_reads_.end() ||
+        reads->second != 1 || reads_left_[v] != 1 || !(pv.md == md) || md.get_size() != pv.mem.get_desc().get_size())
+      return Out(i, shape, md);
+    auto it = rec_of_.find(pv.mem.get());
+    if (it == rec_of_.end() || plan_->mems[it->second].loc != MemRec::Loc::kWorkspace) return Out(i, shape, md);
+    PlanValue& po = vals_[o];
+    po.shape = shape;
+    po.md = md;
+    po.defined = true;
+    po.mem = AliasMem(pv.mem, md);
+    return po.mem;
+  }
+
   memory Temp(const Md& md) override { return AddMem(md, MemRec::Loc::kWorkspace, -1); }
   memory View(const memory& m, const Md& md) override { return AliasMem(m, md); }
 
@@ -426,7 +479,9 @@ class Planner final : public PlanBuilder {
     });
   }
 
-  // Packs workspace memories by lifetime (first fit, largest first), then the scratchpad.
+  // Packs workspace memories by lifetime, then the scratchpad. Several greedy orders (largest
+  // first, first use first, longest-lived first; first fit or best fit) are tried and the
+  // smallest layout kept: they are cheap and no single order wins on every graph.
   Status AssignWorkspace() {
     auto& mems = plan_->mems;
     for (auto& m : mems)  // aliases keep their target alive
@@ -434,37 +489,77 @@ class Planner final : public PlanBuilder {
         mems[m.alias].first = std::min(mems[m.alias].first, m.first);
         mems[m.alias].last = std::max(mems[m.alias].last, m.last);
       }
-    std::vector<int> order;
+    std::vector<int> base;
     size_t scratch = 0;
     for (size_t i = 0; i < mems.size(); ++i) {
       if (mems[i].loc == MemRec::Loc::kScratch) scratch = std::max(scratch, mems[i].bytes);
-      if (mems[i].loc == MemRec::Loc::kWorkspace && mems[i].alias < 0) order.push_back(static_cast<int>(i));
-    }
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return mems[a].bytes > mems[b].bytes; });
-    std::vector<int> placed;
-    size_t top = 0;
-    for (int i : order) {
-      MemRec& m = mems[i];
-      if (m.first > m.last) { m.first = m.last = 0; }
-      std::vector<std::pair<size_t, size_t>> busy;
-      for (int j : placed)
-        if (!(mems[j].last < m.first || m.last < mems[j].first)) busy.push_back({mems[j].offset, mems[j].offset + AlignUp(mems[j].bytes)});
-      std::sort(busy.begin(), busy.end());
-      size_t off = 0;
-      for (auto& [b, e] : busy) {
-        if (off + AlignUp(m.bytes) <= b) break;
-        off = std::max(off, e);
+      if (mems[i].loc == MemRec::Loc::kWorkspace && mems[i].alias < 0) {
+        if (mems[i].first > mems[i].last) mems[i].first = mems[i].last = 0;
+        base.push_back(static_cast<int>(i));
       }
-      m.offset = off;
-      top = std::max(top, off + AlignUp(m.bytes));
-      placed.push_back(i);
     }
+    auto by_size = [&](int a, int b) { return mems[a].bytes > mems[b].bytes; };
+    auto by_first = [&](int a, int b) {
+      return mems[a].first != mems[b].first ? mems[a].first < mems[b].first : mems[a].bytes > mems[b].bytes;
+    };
+    auto by_area = [&](int a, int b) {
+      return static_cast<double>(mems[a].bytes) * (mems[a].last - mems[a].first + 1) >
+             static_cast<double>(mems[b].bytes) * (mems[b].last - mems[b].first + 1);
+    };
+    std::vector<size_t> best_offsets;
+    size_t best_top = SIZE_MAX;
+    for (int order_kind = 0; order_kind < 3; ++order_kind) {
+      std::vector<int> order = base;
+      if (order_kind == 0) std::stable_sort(order.begin(), order.end(), by_size);
+      if (order_kind == 1) std::stable_sort(order.begin(), order.end(), by_first);
+      if (order_kind == 2) std::stable_sort(order.begin(), order.end(), by_area);
+      for (int best_fit = 0; best_fit < 2; ++best_fit) {
+        std::vector<size_t> offsets(mems.size(), 0);
+        const size_t top = Pack(order, best_fit != 0, &offsets);
+        if (top < best_top) {
+          best_top = top;
+          best_offsets = std::move(offsets);
+        }
+      }
+    }
+    const size_t top = base.empty() ? 0 : best_top;
+    for (int i : base) mems[i].offset = best_offsets[i];
     for (auto& m : mems) {
       if (m.alias >= 0 && m.loc == MemRec::Loc::kWorkspace) m.offset = mems[m.alias].offset;
       if (m.loc == MemRec::Loc::kScratch) m.offset = top;
     }
     plan_->ws_bytes = top + AlignUp(scratch);
+    if (Verbose()) std::fprintf(stderr, "[pl.onednn] workspace: intermediates %zu + scratchpad %zu bytes\n", top, scratch);
     return Status::Ok();
+  }
+
+  // Places `order` one by one at the lowest offset (first fit) or in the tightest gap (best fit)
+  // that no memory live at the same time covers; returns the bytes needed.
+  size_t Pack(const std::vector<int>& order, bool best_fit, std::vector<size_t>* offsets) const {
+    const auto& mems = plan_->mems;
+    std::vector<int> placed;
+    size_t top = 0;
+    for (int i : order) {
+      const MemRec& m = mems[i];
+      const size_t need = AlignUp(m.bytes);
+      std::vector<std::pair<size_t, size_t>> busy;
+      for (int j : placed)
+        if (!(mems[j].last < m.first || m.last < mems[j].first)) busy.push_back({(*offsets)[j], (*offsets)[j] + AlignUp(mems[j].bytes)});
+      std::sort(busy.begin(), busy.end());
+      size_t off = 0, chosen = SIZE_MAX, chosen_gap = SIZE_MAX;
+      for (auto& [b, e] : busy) {
+        if (off + need <= b) {
+          if (!best_fit) { chosen = off; break; }
+          if (b - off < chosen_gap) { chosen = off; chosen_gap = b - off; }
+        }
+        off = std::max(off, e);
+      }
+      if (chosen == SIZE_MAX) chosen = off;  // past every busy block
+      (*offsets)[i] = chosen;
+      top = std::max(top, chosen + need);
+      placed.push_back(i);
+    }
+    return top;
   }
 
   const Region& r_;
@@ -477,6 +572,8 @@ class Planner final : public PlanBuilder {
   int node_index_ = -1;
   std::vector<PostOp> extra_;  // see SetExtra
   int extra_value_ = -1, redirect_ = -1;
+  std::vector<int> reads_left_;           // per value: reads by steps not planned yet
+  std::unordered_map<int, int> step_reads_;  // per value: reads by the step being planned
 };
 
 namespace {
@@ -624,6 +721,22 @@ Status Region::Run(KernelContext& ctx) const {
             dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
           std::fprintf(stderr, "    %-40s %s\n", nodes_[s.node].info.name.c_str(), impl);
         }
+      // Live workspace bytes per step (the packing's lower bound) and what is live at the peak.
+      std::vector<size_t> live(plan->steps.size() + 1, 0);
+      for (const MemRec& m : plan->mems)
+        if (m.loc == MemRec::Loc::kWorkspace && m.alias < 0)
+          for (int s = m.first; s <= m.last && s < static_cast<int>(live.size()); ++s) live[s] += AlignUp(m.bytes);
+      const int peak = static_cast<int>(std::max_element(live.begin(), live.end()) - live.begin());
+      for (size_t s = 0; s < plan->steps.size(); ++s)
+        std::fprintf(stderr, "  step %3zu live %10zu %s\n", s, live[s], nodes_[plan->steps[s].node].info.name.c_str());
+      std::fprintf(stderr, "  live peak %zu bytes at step %d (%s); scratchpad %zu\n", live[peak], peak,
+                   peak < static_cast<int>(plan->steps.size()) ? nodes_[plan->steps[peak].node].info.name.c_str() : "-",
+                   plan->ws_bytes);
+      for (const MemRec& m : plan->mems)
+        if (m.loc == MemRec::Loc::kWorkspace && m.alias < 0 && m.first <= peak && peak <= m.last)
+          std::fprintf(stderr, "    %10zu bytes steps %d..%d (%s .. %s) %s\n", m.bytes, m.first, m.last,
+                       nodes_[plan->steps[m.first].node].info.name.c_str(), nodes_[plan->steps[m.last].node].info.name.c_str(),
+                       MdToString(m.mem.get_desc()).c_str());
     }
     it = st->plans.emplace(key, std::move(plan)).first;
   }
