@@ -25,6 +25,8 @@ struct PostOp {
   int input = -1;  // node input index of a binary operand
 };
 
+class Op;
+
 // What an Op sees of the region while it plans one input-shape signature. Memory objects it
 // returns get their data handles from the region at run time (workspace, inputs, outputs).
 class PlanBuilder {
@@ -51,6 +53,10 @@ class PlanBuilder {
   // output element k depends on input element k alone (element-wise, binary with src0 = `in`):
   // oneDNN's eltwise and binary primitives allow dst == src.
   virtual StatusOr<memory> OutInPlace(int i, const Shape& shape, const Md& md, int in) { (void)in; return Out(i, shape, md); }
+  // Declares output i like Out(), for an op that writes through whatever strides the returned
+  // memory's descriptor has (channels stay contiguous): when the value's only reader is a
+  // channel Concat, it may be a view into the Concat's output, which then copies nothing.
+  virtual StatusOr<memory> OutStrided(int i, const Shape& shape, const Md& md) { return Out(i, shape, md); }
   // Scratch memory live only during this op's steps.
   virtual memory Temp(const Md& md) = 0;
   // The same bytes as `m` seen through another descriptor (a reshape, or a strided view such as
@@ -67,6 +73,10 @@ class PlanBuilder {
   // Post-ops the region adds for this plan only (a following binary op whose shapes fit, known
   // only now); their operands are inputs numbered from NumInputs() on.
   virtual const std::vector<PostOp>& ExtraPostOps() const = 0;
+  // A depthwise Conv that reads this (1x1 Conv) op's output and nothing else the region computes:
+  // this plan may run it as oneDNN's fused depthwise post-op, declaring its output as output 0
+  // (the 1x1 result is never stored whole). The op refuses (any error) to be planned apart.
+  virtual const Op* FusedDepthwise() const { return nullptr; }
 };
 
 class Op {

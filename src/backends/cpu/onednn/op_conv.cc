@@ -299,54 +299,171 @@ class ConvBase : public Op {
       if (!post.empty()) PL_RETURN_IF_ERROR(PostOpsSeparately(b, MergeLinear(post), out, dst));
       return Status::Ok();
     }
-    // wide: [N*H*W, C] x [C, KH*KW*M] -> temporary [N*H*W, KH*KW*M], nhwc in and out.
-    const Md a({N * HW, C}, f32, T::ab);
+    // wide: [N*H*W, C] x [C, KH*KW*M] -> temporary [N*H*W, KH*KW*M], nhwc in and out. The
+    // temporary is as big as the output, so big maps run in chunks of input rows (n, ih) through
+    // a temporary of about kChunkBytes: the output is the only full-size buffer.
+    constexpr int64_t kChunkBytes = 1 << 20;
+    const int64_t NH = N * H, row_bytes = W * R * 4;
+    const int64_t G = std::min<int64_t>(NH, std::max<int64_t>(1, kChunkBytes / std::max<int64_t>(1, row_bytes)));
+    const int64_t tail = NH % G;
     const Md wmd({C, R}, f32, T::ab);
-    const Md d({N * HW, R}, f32, T::ab);
     const Md bmd({1, R}, f32, T::ab);
-    const Shape mm_shape = {N * HW, R};
     // Element-wise post-ops ride on the matmul; binary ones (in the output's layout) come after.
     std::vector<PostOp> eltwise, rest;
     for (const PostOp& p : AllPostOps(b)) (rest.empty() && p.kind == PostOp::Kind::kEltwise ? eltwise : rest).push_back(p);
-    std::unordered_map<int, memory> args;
     std::vector<PostOp> separate;
-    PL_ASSIGN_OR_RETURN(auto pd, (MakeWithPostOps<dnnl::matmul::primitive_desc>(
-                                     b, eltwise, mm_shape, d,
-                                     [&](const dnnl::primitive_attr& at) {
-                                       if (has_bias_) return dnnl::matmul::primitive_desc({a, wmd, bmd, d}, at, Engine());
-                                       return dnnl::matmul::primitive_desc({a, wmd, d}, at, Engine());
-                                     },
-                                     &args, &separate)));
+    auto make_pd = [&](int64_t rows, std::vector<PostOp>* sep) {
+      const Md a({rows * W, C}, f32, T::ab), d({rows * W, R}, f32, T::ab);
+      std::unordered_map<int, memory> unused;
+      return MakeWithPostOps<dnnl::matmul::primitive_desc>(
+          b, eltwise, Shape{rows * W, R}, d,
+          [&](const dnnl::primitive_attr& at) {
+            if (has_bias_) return dnnl::matmul::primitive_desc({a, wmd, bmd, d}, at, Engine());
+            return dnnl::matmul::primitive_desc({a, wmd, d}, at, Engine());
+          },
+          &unused, sep);
+    };
+    PL_ASSIGN_OR_RETURN(auto pd, make_pd(G, &separate));
+    dnnl::matmul::primitive_desc pd_tail;
+    if (tail > 0) {
+      std::vector<PostOp> sep_tail;
+      PL_ASSIGN_OR_RETURN(pd_tail, make_pd(tail, &sep_tail));
+      if (sep_tail.size() != separate.size()) return Status::Unimplemented(describe_ + ": post-ops differ between chunks");
+    }
+    // Post-ops oneDNN would not fuse run on the output afterwards (element-wise: same result).
+    rest.insert(rest.begin(), separate.begin(), separate.end());
     PL_ASSIGN_OR_RETURN(memory src, b.In(0, Md(ToDims(x), f32, T::acdb)));
     PL_ASSIGN_OR_RETURN(memory dst, b.Out(0, out, Md(ToDims(out), f32, T::acdb)));
-    memory tmp = b.Temp(d);
-    args[DNNL_ARG_SRC] = b.View(src, a);
-    args[DNNL_ARG_WEIGHTS] = b.Fixed(wmd, shuffle_w_.get());
-    args[DNNL_ARG_DST] = tmp;
-    if (has_bias_) args[DNNL_ARG_BIAS] = b.Fixed(bmd, shuffle_b_.get());
-    b.Step(dnnl::matmul(pd), std::move(args), pd.scratchpad_desc());
-    if (!separate.empty()) PL_RETURN_IF_ERROR(PostOpsSeparately(b, separate, mm_shape, tmp));
+    const Md tmp_md({G * W, R}, f32, T::ab);
+    memory tmp = b.Temp(tmp_md);
+    const Md pad_md = pd.scratchpad_desc().get_size() >= (tail > 0 ? pd_tail.scratchpad_desc().get_size() : 0)
+                          ? pd.scratchpad_desc() : pd_tail.scratchpad_desc();
+    memory pad = pad_md.get_size() > 0 ? b.Temp(pad_md) : memory();
+    const memory wmem = b.Fixed(wmd, shuffle_w_.get());
+    const memory bmem = has_bias_ ? b.Fixed(bmd, shuffle_b_.get()) : memory();
+    dnnl::matmul prim(pd), prim_tail = tail > 0 ? dnnl::matmul(pd_tail) : dnnl::matmul();
+    const Md a_full({G * W, C}, f32, T::ab), a_tail({std::max<int64_t>(tail, 1) * W, C}, f32, T::ab);
+    const Md d_tail({std::max<int64_t>(tail, 1) * W, R}, f32, T::ab);
     const int64_t row = KW * M;  // temporary row (n, ih, iw) = KH rows of KW*M output values
+    dnnl::stream stream(Engine());
     b.Custom(
-        [tmp, dst, N, H, W, KH, row, OW, M]() {
-          const float* t = static_cast<const float*>(tmp.get_data_handle());
+        [=]() mutable {
+          const float* xs = static_cast<const float*>(src.get_data_handle());
           float* y = static_cast<float*>(dst.get_data_handle());
+          float* t = static_cast<float*>(tmp.get_data_handle());
+          for (int64_t r0 = 0; r0 < NH; r0 += G) {
+            const int64_t rows = std::min(G, NH - r0);
+            const bool full = rows == G;
+            std::unordered_map<int, memory> args;
+            args[DNNL_ARG_SRC] = memory(full ? a_full : a_tail, Engine(), const_cast<float*>(xs + r0 * W * C));
+            args[DNNL_ARG_WEIGHTS] = wmem;
+            args[DNNL_ARG_DST] = memory(full ? tmp_md : d_tail, Engine(), t);
+            if (bmem) args[DNNL_ARG_BIAS] = bmem;
+            if (pad) args[DNNL_ARG_SCRATCHPAD] = pad;
+            (full ? prim : prim_tail).execute(stream, args);
+            stream.wait();
+            // Scatter: input row (n, ih) covers output rows ih*KH .. ih*KH + KH - 1.
 #pragma omp parallel for collapse(2)
-          for (int64_t n = 0; n < N; ++n)
-            for (int64_t ih = 0; ih < H; ++ih)
+            for (int64_t q = 0; q < rows; ++q)
               for (int64_t kh = 0; kh < KH; ++kh) {
-                float* out_row = y + ((n * H + ih) * KH + kh) * OW * M;
-                const float* in = t + ((n * H + ih) * W) * KH * row + kh * row;
+                const int64_t nh = r0 + q;  // = n * H + ih
+                float* out_row = y + (nh * KH + kh) * OW * M;
+                const float* in = t + q * W * KH * row + kh * row;
                 for (int64_t iw = 0; iw < W; ++iw)
-                  for (int64_t j = 0; j < row; ++j) out_row[iw * row + j] = in[iw * KH * row + j];
+                  std::memcpy(out_row + iw * row, in + iw * KH * row, static_cast<size_t>(row) * sizeof(float));
               }
+          }
         },
-        {tmp, dst});
+        pad ? std::vector<memory>{src, dst, tmp, pad} : std::vector<memory>{src, dst, tmp});
     if (!rest.empty()) PL_RETURN_IF_ERROR(PostOpsSeparately(b, rest, out, dst));
     return Status::Ok();
   }
 
+  // This 1x1 Conv with a depthwise 3x3 Conv fused as oneDNN's depthwise post-op: the 1x1 output
+  // is produced a few rows at a time inside the primitive, never stored whole (PaddleOCR det's
+  // stem keeps 13 MB per predictor otherwise). Only the jit kernel that really fuses is taken:
+  // the reference fallback would materialize the 1x1 output in its scratchpad.
+  Status PlanWithDepthwise(PlanBuilder& b, const ConvBase& dw) const {
+    const std::string why = describe_ + " + " + dw.describe_ + ": no depthwise fusion";
+    auto all_eltwise = [](const std::vector<PostOp>& ops) {
+      for (const PostOp& p : ops)
+        if (p.kind != PostOp::Kind::kEltwise) return false;
+      return true;
+    };
+    if (transpose_ || dw.transpose_ || sp_ != 2 || dw.sp_ != 2 || group_ != 1 || auto_pad_ != "NOTSET" ||
+        dw.auto_pad_ != "NOTSET" || !b.ExtraPostOps().empty())
+      return Status::Unimplemented(why);
+    for (int i = 0; i < 2; ++i)
+      if (kernel_[i] != 1 || strides_[i] != 1 || dilations_[i] != 1 || pads_[i] != 0 || pads_[2 + i] != 0)
+        return Status::Unimplemented(why);
+    const int64_t ds = dw.strides_[0];
+    if (dw.in_c_ != out_c_ || dw.out_c_ != out_c_ || dw.group_ != out_c_ || dw.kernel_[0] != 3 || dw.kernel_[1] != 3 ||
+        dw.strides_[1] != ds || (ds != 1 && ds != 2))
+      return Status::Unimplemented(why);
+    for (int i = 0; i < 2; ++i)
+      if (dw.dilations_[i] != 1 || dw.pads_[i] != 1 || dw.pads_[2 + i] != 1) return Status::Unimplemented(why);
+    const std::vector<PostOp> own = MergeLinear(post_ops_), after = MergeLinear(dw.post_ops_);
+    if (!all_eltwise(own) || !all_eltwise(after) || FusablePrefix(own) != own.size() || FusablePrefix(after) != after.size())
+      return Status::Unimplemented(why);
+    const Shape& x = b.InShape(0);
+    PL_ASSIGN_OR_RETURN(Geometry g, ComputeGeometry(x));
+    // ONNX: out = (in + 2 - 3) / s + 1 = ceil(in / s), what oneDNN's fused kernel produces.
+    const Shape dst_shape = {x[0], out_c_, (g.dst[2] + ds - 1) / ds, (g.dst[3] + ds - 1) / ds};
+    dnnl::primitive_attr attr = ScratchpadAttr();
+    dnnl::post_ops po;
+    for (const PostOp& p : own) po.append_eltwise(1.f, p.alg, p.alpha, p.beta);
+    const auto f32 = memory::data_type::f32;
+    po.append_dw(f32, dw.has_bias_ ? f32 : memory::data_type::undef, f32, 3, ds, 1, 0, {});
+    for (const PostOp& p : after) po.append_eltwise(1.f, p.alg, p.alpha, p.beta);
+    attr.set_post_ops(po);
+    dnnl::primitive_desc pd;
+    Md dw_wmd, dw_bmd;
+    PL_RETURN_IF_ERROR(Guard(why, [&] {
+      pd = MakePd(g, AnyMd(g.src), Md(WeightDims(), f32, memory::format_tag::any), AnyMd(g.dst), attr);
+      dw_wmd = pd.query_md(dnnl::query::exec_arg_md, DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_WEIGHTS);
+      dw_bmd = pd.query_md(dnnl::query::exec_arg_md, DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_BIAS);
+    }));
+    if (IsRefImpl(pd.impl_info_str())) return Status::Unimplemented(why + " (" + pd.impl_info_str() + ")");
+    if (ToDims(dst_shape) != pd.dst_desc().dims()) return Status::Unimplemented(why + ": output size");
+    std::unordered_map<int, memory> args;
+    PL_ASSIGN_OR_RETURN(args[DNNL_ARG_SRC], b.In(0, pd.src_desc()));
+    PL_ASSIGN_OR_RETURN(memory w, WeightsFor(b, pd.weights_desc()));
+    args[DNNL_ARG_WEIGHTS] = w;
+    if (has_bias_) args[DNNL_ARG_BIAS] = b.Fixed(bmd_, bias_.get());
+    // The depthwise weights in the kernel's layout: a tiny reorder per run (C x 9 floats).
+    memory dw_w = b.Temp(dw_wmd);
+    memory dw_user = b.Fixed(dw.w_user_md_, dw.w_->RawData());
+    PL_RETURN_IF_ERROR(Guard(why, [&] {
+      dnnl::reorder::primitive_desc rpd(Engine(), dw.w_user_md_, Engine(), dw_wmd, ScratchpadAttr());
+      b.Step(dnnl::reorder(rpd), {{DNNL_ARG_FROM, dw_user}, {DNNL_ARG_TO, dw_w}}, rpd.scratchpad_desc());
+    }));
+    args[DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_WEIGHTS] = dw_w;
+    if (dw.has_bias_) args[DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_BIAS] = b.Fixed(dw_bmd, dw.bias_.get());
+    PL_ASSIGN_OR_RETURN(args[DNNL_ARG_DST], b.Out(0, dst_shape, pd.dst_desc()));
+    b.Step(dnnl::primitive(pd), std::move(args), pd.scratchpad_desc());
+    return Status::Ok();
+  }
+
+  // This op's weights in layout `md`: the prepared ones, or a per-plan reorder.
+  StatusOr<memory> WeightsFor(PlanBuilder& b, const Md& md) const {
+    if (md == wmd_) return b.Fixed(wmd_, weights_.get());
+    if (Verbose())
+      std::fprintf(stderr, "[pl.onednn] %s: weights reordered per plan (%s vs prepared %s)\n", describe_.c_str(),
+                   MdToString(md).c_str(), MdToString(wmd_).c_str());
+    memory wei = b.Temp(md);
+    memory user = b.Fixed(w_user_md_, w_->RawData());
+    PL_RETURN_IF_ERROR(Guard(describe_, [&] {
+      dnnl::reorder::primitive_desc rpd(Engine(), w_user_md_, Engine(), md, ScratchpadAttr());
+      b.Step(dnnl::reorder(rpd), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, wei}}, rpd.scratchpad_desc());
+    }));
+    return wei;
+  }
+
   Status Plan(PlanBuilder& b) const override {
+    if (const auto* dw = dynamic_cast<const ConvBase*>(b.FusedDepthwise())) {
+      if (shuffle_) return Status::Unimplemented(describe_ + ": no depthwise fusion");
+      return PlanWithDepthwise(b, *dw);
+    }
     if (shuffle_) return PlanShuffle(b);
     PL_ASSIGN_OR_RETURN(Geometry g, ComputeGeometry(b.InShape(0)));
     Shape dst_shape(g.dst.begin(), g.dst.end());
@@ -380,21 +497,8 @@ class ConvBase : public Op {
                             b, dst_shape, dst_md, [&](const dnnl::primitive_attr& a) { return MakePd(g, src_md, wei_md, dst_md, a); },
                             &args, &separate)));
     PL_ASSIGN_OR_RETURN(memory src, b.In(0, pd.src_desc()));
-    memory wei;
-    if (pd.weights_desc() == wmd_) {
-      wei = b.Fixed(wmd_, weights_.get());
-    } else {
-      // This shape wants another weight layout: a private copy for this plan.
-      if (Verbose())
-        std::fprintf(stderr, "[pl.onednn] %s: weights reordered per plan (%s vs prepared %s)\n", describe_.c_str(),
-                     MdToString(pd.weights_desc()).c_str(), MdToString(wmd_).c_str());
-      wei = b.Temp(pd.weights_desc());
-      memory user = b.Fixed(w_user_md_, w_->RawData());
-      PL_RETURN_IF_ERROR(Guard(describe_, [&] {
-        dnnl::reorder::primitive_desc rpd(Engine(), w_user_md_, Engine(), pd.weights_desc(), ScratchpadAttr());
-        b.Step(dnnl::reorder(rpd), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, wei}}, rpd.scratchpad_desc());
-      }));
-    }
+    // This shape may want another weight layout: then a private copy for this plan.
+    PL_ASSIGN_OR_RETURN(memory wei, WeightsFor(b, pd.weights_desc()));
     PL_ASSIGN_OR_RETURN(memory dst, b.Out(0, dst_shape, pd.dst_desc()));
     args[DNNL_ARG_SRC] = src;
     args[DNNL_ARG_WEIGHTS] = wei;

@@ -188,25 +188,32 @@ class ResizeOp final : public Op {
     if (add_input >= 0) {
       PL_ASSIGN_OR_RETURN(add, b.In(add_input, md));
     }
-    PL_ASSIGN_OR_RETURN(memory dst, add_input >= 0 ? b.OutInPlace(0, out, md, add_input) : b.Out(0, out, md));
+    // Without a fused Add and post-ops the output may be a slice of a Concat (see OutStrided).
+    PL_ASSIGN_OR_RETURN(memory dst, add_input >= 0 ? b.OutInPlace(0, out, md, add_input)
+                                    : own.empty()  ? b.OutStrided(0, out, md)
+                                                   : b.Out(0, out, md));
+    const auto& blk = dst.get_desc().data.format_desc.blocking;
+    const int64_t sn = blk.strides[0], sc = blk.strides[1], sh = blk.strides[2], sw = blk.strides[3];
+    const int64_t off0 = dst.get_desc().data.offset0;
+    if (sc != 1) return Status::Internal(describe_ + ": channels must be contiguous");
     const int64_t N = out[0], C = out[1], OH = out[2], OW = out[3], IH = x[2], IW = x[3];
     std::vector<int64_t> ih = idx[2], iw = idx[3];
     std::vector<memory> mems = {src, dst};
     if (add_input >= 0) mems.push_back(add);
     b.Custom(
-        [src, dst, add, N, C, OH, OW, IH, IW, ih, iw]() {
+        [src, dst, add, N, C, OH, OW, IH, IW, ih, iw, sn, sh, sw, off0]() {
           const float* in = static_cast<const float*>(src.get_data_handle());
-          float* o = static_cast<float*>(dst.get_data_handle());
+          float* o = static_cast<float*>(dst.get_data_handle()) + off0;
           const float* a = add ? static_cast<const float*>(add.get_data_handle()) : nullptr;
 #pragma omp parallel for
           for (int64_t ny = 0; ny < N * OH; ++ny) {
             const int64_t n = ny / OH, y = ny % OH;
             const float* srow = in + (n * IH + ih[y]) * IW * C;
-            float* orow = o + ny * OW * C;
+            float* orow = o + n * sn + y * sh;
             const float* arow = a ? a + ny * OW * C : nullptr;
             for (int64_t w = 0; w < OW; ++w) {
               const float* sp = srow + iw[w] * C;
-              float* op = orow + w * C;
+              float* op = orow + w * sw;
               if (arow) {
                 const float* ap = arow + w * C;
                 for (int64_t c = 0; c < C; ++c) op[c] = ap[c] + sp[c];

@@ -143,6 +143,28 @@ class Planner final : public PlanBuilder {
     for (size_t n = 0; n < r_.nodes_.size(); ++n) {
       if (deferred[n] >= 0) PL_RETURN_IF_ERROR(PlanNode(deferred[n], done[n] ? -1 : static_cast<int>(n), &done));
       if (done[n]) continue;
+      static const bool dw_fusion = !std::getenv("PL_ONEDNN_NO_DW_FUSION");  // A/B switch for benchmarks
+      const int dw = dw_fusion ? DepthwiseConsumer(static_cast<int>(n)) : -1;
+      if (dw >= 0 && !done[dw]) {
+        Snapshot snap = Save();
+        node_ = &r_.nodes_[n];
+        node_index_ = static_cast<int>(n);
+        dw_node_ = dw;
+        redirect_ = r_.nodes_[dw].outputs[0];
+        CountReads(static_cast<int>(n), dw);
+        const double work = plan_->work;
+        plan_->work += Work(static_cast<int>(n)) + Work(dw);
+        Status st = node_->op->Plan(*this);
+        if (st.ok()) st = FinishNode();
+        dw_node_ = redirect_ = -1;
+        if (st.ok()) {
+          done[dw] = 1;
+          ConsumeReads();
+          continue;
+        }
+        plan_->work = work;
+        Restore(std::move(snap));
+      }
       int wait_for = -1;
       const int next = FusableConsumer(static_cast<int>(n), &wait_for);
       // Waiting keeps n's inputs alive longer; when the other operand's producer can host the
@@ -193,6 +215,12 @@ class Planner final : public PlanBuilder {
       Restore(std::move(snap));
     }
     CountReads(n, -1);
+    if (concat_bufs_.count(n)) {
+      PL_RETURN_IF_ERROR(PlanConcatInPlace(n));
+      PL_RETURN_IF_ERROR(FinishNode());
+      ConsumeReads();
+      return Status::Ok();
+    }
     PL_RETURN_IF_ERROR(node_->op->Plan(*this));
     PL_RETURN_IF_ERROR(FinishNode());
     ConsumeReads();
@@ -293,6 +321,28 @@ class Planner final : public PlanBuilder {
     return -1;
   }
 
+  // The Conv reading node n's only output, when n is a Conv, that output's only reader and its
+  // other inputs constants: a candidate for the fused depthwise post-op (the Conv ops decide).
+  int DepthwiseConsumer(int n) const {
+    const Region::Node& p = r_.nodes_[n];
+    if (p.info.op_type != "Conv" || p.outputs.size() != 1 || p.outputs[0] < 0) return -1;
+    const Region::Value& y = r_.values_[p.outputs[0]];
+    if (y.output_index >= 0 || y.num_consumers != 1) return -1;
+    for (size_t c = n + 1; c < r_.nodes_.size(); ++c) {
+      const Region::Node& q = r_.nodes_[c];
+      bool reads = false;
+      for (int in : q.inputs) reads |= in == p.outputs[0];
+      if (!reads) continue;
+      if (q.info.op_type != "Conv" || q.inputs.empty() || q.inputs[0] != p.outputs[0] || q.outputs.size() != 1 ||
+          q.outputs[0] < 0)
+        return -1;
+      for (size_t i = 1; i < q.inputs.size(); ++i)
+        if (q.inputs[i] >= 0 && !r_.values_[q.inputs[i]].constant) return -1;
+      return static_cast<int>(c);
+    }
+    return -1;
+  }
+
   void SetExtra(int consumer) {
     const Region::Node& q = r_.nodes_[consumer];
     const std::string& op = q.info.op_type;
@@ -346,6 +396,7 @@ class Planner final : public PlanBuilder {
   }
   bool OutputRequested(int i) const override { return i < static_cast<int>(node_->outputs.size()) && node_->outputs[i] >= 0; }
   const std::vector<PostOp>& ExtraPostOps() const override { return extra_; }
+  const Op* FusedDepthwise() const override { return dw_node_ >= 0 ? r_.nodes_[dw_node_].op.get() : nullptr; }
   int threads() const override { return threads_; }
   const std::string& name() const override { return node_->op->describe(); }
 
@@ -418,6 +469,38 @@ class Planner final : public PlanBuilder {
     return po.mem;
   }
 
+  StatusOr<memory> OutStrided(int i, const Shape& shape, const Md& md) override {
+    const int o = i < static_cast<int>(node_->outputs.size()) ? OutValue(i) : -1;
+    if (o < 0 || redirect_ >= 0 || shape.size() != 4 || !(md == Md(ToDims(shape), memory::data_type::f32, memory::format_tag::acdb)))
+      return Out(i, shape, md);
+    const Region::Value& rv = r_.values_[o];
+    if (rv.num_consumers != 1 || rv.output_index >= 0) return Out(i, shape, md);
+    int c = -1, slot = -1;
+    for (size_t k = node_index_ + 1; k < r_.nodes_.size() && c < 0; ++k)
+      for (size_t j = 0; j < r_.nodes_[k].inputs.size(); ++j)
+        if (r_.nodes_[k].inputs[j] == o) {
+          c = static_cast<int>(k);
+          slot = static_cast<int>(j);
+        }
+    if (c < 0) return Out(i, shape, md);
+    auto it = concat_bufs_.find(c);
+    if (it == concat_bufs_.end()) {
+      ConcatBuf buf;
+      if (!ConcatLayout(c, o, shape, &buf)) return Out(i, shape, md);
+      buf.root = AddMem(buf.md, MemRec::Loc::kWorkspace, -1);
+      it = concat_bufs_.emplace(c, std::move(buf)).first;
+    }
+    ConcatBuf& buf = it->second;
+    if (buf.in_place[slot] || buf.channels[slot] != shape[1]) return Out(i, shape, md);
+    buf.in_place[slot] = 1;
+    PlanValue& po = vals_[o];
+    po.shape = shape;
+    po.md = buf.md.submemory_desc(ToDims(shape), {0, buf.offsets[slot], 0, 0});
+    po.defined = true;
+    po.mem = AliasMem(buf.root, po.md);
+    return po.mem;
+  }
+
   memory Temp(const Md& md) override { return AddMem(md, MemRec::Loc::kWorkspace, -1); }
   memory View(const memory& m, const Md& md) override { return AliasMem(m, md); }
 
@@ -439,6 +522,74 @@ class Planner final : public PlanBuilder {
   }
 
  private:
+
+  // ----- Concat in place: producers write into slices of the Concat's output -----
+  struct ConcatBuf {
+    Shape shape;                    // the Concat's output
+    Md md;                          // channels-last
+    memory root;
+    std::vector<int64_t> channels, offsets;
+    std::vector<char> in_place;     // per Concat input: its producer wrote the slice
+  };
+
+  // Layout of Concat node c's output when it is a channel concat of 4-D maps whose channel counts
+  // are known now (planned inputs) or statically (the others), `o` (shape `shape`) among them.
+  bool ConcatLayout(int c, int o, const Shape& shape, ConcatBuf* buf) const {
+    const Region::Node& cn = r_.nodes_[c];
+    if (cn.info.op_type != "Concat" || !cn.info.domain.empty() || cn.outputs.size() != 1 || cn.outputs[0] < 0) return false;
+    int64_t axis = cn.info.Attr<int64_t>("axis", 1);
+    if (axis < 0) axis += 4;
+    if (axis != 1) return false;
+    int64_t total = 0;
+    for (int v : cn.inputs) {
+      if (v < 0) return false;
+      int reads = 0;
+      for (int w : cn.inputs) reads += w == v;
+      int64_t ch = -1;
+      if (vals_[v].defined || v == o) {
+        const Shape& sv = v == o ? shape : vals_[v].shape;
+        if (sv.size() != 4 || sv[0] != shape[0] || sv[2] != shape[2] || sv[3] != shape[3]) return false;
+        ch = sv[1];
+      } else {
+        const std::vector<int64_t>& ss = r_.values_[v].static_shape;
+        if (ss.size() != 4 || ss[1] < 0) return false;
+        for (int d : {0, 2, 3})
+          if (ss[d] >= 0 && ss[d] != shape[d]) return false;
+        ch = ss[1];
+      }
+      if (v == o && reads != 1) return false;
+      buf->offsets.push_back(total);
+      buf->channels.push_back(ch);
+      total += ch;
+    }
+    buf->in_place.assign(cn.inputs.size(), 0);
+    buf->shape = {shape[0], total, shape[2], shape[3]};
+    buf->md = Md(ToDims(buf->shape), memory::data_type::f32, memory::format_tag::acdb);
+    return true;
+  }
+
+  // The Concat itself: the inputs not written in place are copied into their slices.
+  Status PlanConcatInPlace(int c) {
+    ConcatBuf& buf = concat_bufs_.at(c);
+    const Region::Node& cn = r_.nodes_[c];
+    for (size_t j = 0; j < cn.inputs.size(); ++j) {
+      const PlanValue& pv = vals_[cn.inputs[j]];
+      const Shape want = {buf.shape[0], buf.channels[j], buf.shape[2], buf.shape[3]};
+      if (pv.shape != want)
+        return Status::InvalidArgument(name() + ": input " + std::to_string(j) + " has shape " + ShapeToString(pv.shape) +
+                                       ", the model's shape inference said " + ShapeToString(want));
+      if (buf.in_place[j]) continue;
+      PL_ASSIGN_OR_RETURN(memory src, In(static_cast<int>(j), pv.md));
+      memory dst = AliasMem(buf.root, buf.md.submemory_desc(ToDims(want), {0, buf.offsets[j], 0, 0}));
+      PL_RETURN_IF_ERROR(AddReorder(src, dst));
+    }
+    PlanValue& po = vals_[cn.outputs[0]];
+    po.shape = buf.shape;
+    po.md = buf.md;
+    po.defined = true;
+    po.mem = buf.root;
+    return Status::Ok();
+  }
 
   memory AddMem(const Md& md, MemRec::Loc loc, int index) {
     MemRec r;
@@ -572,8 +723,10 @@ class Planner final : public PlanBuilder {
   int node_index_ = -1;
   std::vector<PostOp> extra_;  // see SetExtra
   int extra_value_ = -1, redirect_ = -1;
+  int dw_node_ = -1;  // see FusedDepthwise
   std::vector<int> reads_left_;           // per value: reads by steps not planned yet
   std::unordered_map<int, int> step_reads_;  // per value: reads by the step being planned
+  std::unordered_map<int, ConcatBuf> concat_bufs_;  // per Concat node planned in place
 };
 
 namespace {
@@ -601,6 +754,7 @@ StatusOr<std::unique_ptr<Region>> Region::FromGraph(std::shared_ptr<const ir::Gr
       Value v;
       v.name = g.values[gv].name;
       v.constant = g.values[gv].constant.get();
+      if (g.values[gv].has_shape) v.static_shape = g.values[gv].shape;
       r->values_.push_back(v);
     }
     return id[gv];

@@ -46,6 +46,7 @@ class Region {
     int output_index = -1;  // kernel output
     int producer = -1;
     int num_consumers = 0;
+    std::vector<int64_t> static_shape;  // from ONNX shape inference, -1 = unknown; empty: rank unknown
   };
 
  private:
