@@ -162,6 +162,7 @@ class Planner final : public PlanBuilder {
           ConsumeReads();
           continue;
         }
+        if (Verbose()) std::fprintf(stderr, "[pl.onednn] planned apart: %s\n", st.ToString().c_str());
         plan_->work = work;
         Restore(std::move(snap));
       }
