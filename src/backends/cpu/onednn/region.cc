@@ -882,9 +882,7 @@ Status Region::Run(KernelContext& ctx) const {
         if (m.loc == MemRec::Loc::kWorkspace && m.alias < 0)
           for (int s = m.first; s <= m.last && s < static_cast<int>(live.size()); ++s) live[s] += AlignUp(m.bytes);
       const int peak = static_cast<int>(std::max_element(live.begin(), live.end()) - live.begin());
-      for (size_t s = 0; s < plan->steps.size(); ++s)
-        std::fprintf(stderr, "  step %3zu live %10zu %s\n", s, live[s], nodes_[plan->steps[s].node].info.name.c_str());
-      std::fprintf(stderr, "  live peak %zu bytes at step %d (%s); scratchpad %zu\n", live[peak], peak,
+      std::fprintf(stderr, "  live intermediates peak at %zu bytes, step %d (%s); workspace %zu bytes\n", live[peak], peak,
                    peak < static_cast<int>(plan->steps.size()) ? nodes_[plan->steps[peak].node].info.name.c_str() : "-",
                    plan->ws_bytes);
       for (const MemRec& m : plan->mems)
