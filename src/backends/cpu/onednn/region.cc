@@ -117,6 +117,9 @@ class Planner final : public PlanBuilder {
   Planner(const Region& r, const std::vector<const Tensor*>& inputs, int threads, Plan* plan)
       : r_(r), inputs_(inputs), threads_(threads), plan_(plan), vals_(r.values_.size()) {}
 
+  bool concat_in_place_used() const { return !concat_bufs_.empty(); }
+  void DisableConcatInPlace() { concat_in_place_ = false; }
+
   Status Build() {
     reads_left_.assign(r_.values_.size(), 0);
     for (size_t v = 0; v < r_.values_.size(); ++v) reads_left_[v] = r_.values_[v].num_consumers;
@@ -472,7 +475,8 @@ class Planner final : public PlanBuilder {
 
   StatusOr<memory> OutStrided(int i, const Shape& shape, const Md& md) override {
     const int o = i < static_cast<int>(node_->outputs.size()) ? OutValue(i) : -1;
-    if (o < 0 || redirect_ >= 0 || shape.size() != 4 || !(md == Md(ToDims(shape), memory::data_type::f32, memory::format_tag::acdb)))
+    if (!concat_in_place_ || o < 0 || redirect_ >= 0 || shape.size() != 4 ||
+        !(md == Md(ToDims(shape), memory::data_type::f32, memory::format_tag::acdb)))
       return Out(i, shape, md);
     const Region::Value& rv = r_.values_[o];
     if (rv.num_consumers != 1 || rv.output_index >= 0) return Out(i, shape, md);
@@ -728,6 +732,7 @@ class Planner final : public PlanBuilder {
   std::vector<int> reads_left_;           // per value: reads by steps not planned yet
   std::unordered_map<int, int> step_reads_;  // per value: reads by the step being planned
   std::unordered_map<int, ConcatBuf> concat_bufs_;  // per Concat node planned in place
+  bool concat_in_place_ = true;
 };
 
 namespace {
@@ -853,17 +858,27 @@ Status Region::Run(KernelContext& ctx) const {
   auto it = st->plans.find(key);
   if (it == st->plans.end()) {
     if (st->plans.size() >= kMaxPlans) st->plans.clear();
-    auto plan = std::make_unique<Plan>();
-    {
-      Planner planner(*this, inputs, ctx.intra_op_threads(), plan.get());
-      PL_RETURN_IF_ERROR(planner.Build());
-    }
+    // Concat-in-place trusts ONNX shape inference's channel counts for inputs not computed yet;
+    // if a run disagrees, the region is planned again without it (the run itself still fails
+    // later, with the kernel's own message, if the shapes are really wrong).
+    auto build = [&](int threads) -> StatusOr<std::unique_ptr<Plan>> {
+      auto plan = std::make_unique<Plan>();
+      Planner planner(*this, inputs, threads, plan.get());
+      Status s = planner.Build();
+      if (!s.ok() && planner.concat_in_place_used()) {
+        plan = std::make_unique<Plan>();
+        Planner again(*this, inputs, threads, plan.get());
+        again.DisableConcatInPlace();
+        s = again.Build();
+      }
+      PL_RETURN_IF_ERROR(s);
+      return plan;
+    };
+    PL_ASSIGN_OR_RETURN(auto plan, build(ctx.intra_op_threads()));
     if (ctx.intra_op_threads() > 1 && plan->work < kSingleThreadWork) {
       // Again, with single-threaded primitives (blocking and scratchpads for one thread).
       SingleThreadScope single;
-      plan = std::make_unique<Plan>();
-      Planner planner(*this, inputs, 1, plan.get());
-      PL_RETURN_IF_ERROR(planner.Build());
+      PL_ASSIGN_OR_RETURN(plan, build(1));
     }
     if (Verbose()) {
       std::fprintf(stderr, "[pl.onednn] region '%s' %s: %zu steps, workspace %zu bytes, work %.3g\n", name_.c_str(),
