@@ -2,6 +2,7 @@
 // primitives when a primitive refuses them) and the op-type dispatch.
 #include "src/backends/cpu/onednn/op.h"
 
+#include <cstdlib>
 #include <map>
 
 namespace pl::onednn {
@@ -102,6 +103,16 @@ size_t FusablePrefix(const std::vector<PostOp>& ops) {
         return i;
   }
   return ops.size();
+}
+
+DwFusion DwFusionMode() {
+  const char* e = std::getenv("PL_ONEDNN_DW_FUSION");  // read per plan: tests switch it
+  if (!e) return DwFusion::kAuto;
+  const std::string v = e;
+  if (v == "off") return DwFusion::kOff;
+  if (v == "onednn") return DwFusion::kOneDnn;
+  if (v == "bands") return DwFusion::kBands;
+  return DwFusion::kAuto;
 }
 
 dnnl::primitive_attr ScratchpadAttr() {

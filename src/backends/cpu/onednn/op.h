@@ -27,6 +27,12 @@ struct PostOp {
 
 class Op;
 
+// How a 1x1 Conv and the depthwise Conv after it are fused (PlanBuilder::FusedDepthwise).
+// PL_ONEDNN_DW_FUSION=off|onednn|bands picks one for A/B measurements and tests; the default
+// (auto) takes oneDNN's fused kernel where it has one and row bands for big maps elsewhere.
+enum class DwFusion { kAuto, kOff, kOneDnn, kBands };
+DwFusion DwFusionMode();
+
 // What an Op sees of the region while it plans one input-shape signature. Memory objects it
 // returns get their data handles from the region at run time (workspace, inputs, outputs).
 class PlanBuilder {

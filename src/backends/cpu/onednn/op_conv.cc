@@ -4,6 +4,8 @@
 // primitive prefers, and shared by every clone.
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <tuple>
 
 #include <omp.h>
 
@@ -423,7 +425,14 @@ class ConvBase : public Op {
       dw_wmd = pd.query_md(dnnl::query::exec_arg_md, DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_WEIGHTS);
       dw_bmd = pd.query_md(dnnl::query::exec_arg_md, DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_BIAS);
     }));
-    if (IsRefImpl(pd.impl_info_str())) return Status::Unimplemented(why + " (" + pd.impl_info_str() + ")");
+    const DwFusion mode = DwFusionMode();
+    if (IsRefImpl(pd.impl_info_str()) || mode == DwFusion::kBands) {
+      // oneDNN keeps its fused kernel for shapes its heuristics like (big maps on AVX-512 here);
+      // where it declines, a big 1x1 output goes through row bands instead.
+      if (mode == DwFusion::kBands || (mode == DwFusion::kAuto && ShapeNumElements({x[0], out_c_, x[2], x[3]}) * 4 >= kBandedMinBytes))
+        return PlanBandedDepthwise(b, dw, own, after, dst_shape);
+      return Status::Unimplemented(why + " (" + pd.impl_info_str() + ")");
+    }
     if (ToDims(dst_shape) != pd.dst_desc().dims()) return Status::Unimplemented(why + ": output size");
     std::unordered_map<int, memory> args;
     PL_ASSIGN_OR_RETURN(args[DNNL_ARG_SRC], b.In(0, pd.src_desc()));
@@ -441,6 +450,152 @@ class ConvBase : public Op {
     if (dw.has_bias_) args[DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_BIAS] = b.Fixed(dw_bmd, dw.bias_.get());
     PL_ASSIGN_OR_RETURN(args[DNNL_ARG_DST], b.Out(0, dst_shape, pd.dst_desc()));
     b.Step(dnnl::primitive(pd), std::move(args), pd.scratchpad_desc());
+    return Status::Ok();
+  }
+
+  // 1x1 outputs smaller than this are stored whole when oneDNN has no fused kernel (banding costs
+  // a few primitive calls and recomputed halo rows; below this the bytes are not worth it).
+  static constexpr int64_t kBandedMinBytes = 4 << 20;
+  // Rows of the 1x1 output computed per band: about this many bytes.
+  static constexpr int64_t kBandBytes = 1 << 20;
+
+  // 1x1 + depthwise 3x3 (stride 1 or 2, pads 1) through bands of output rows, channels-last:
+  // per image and band, the 1x1 runs on the input rows the band needs (one halo row each side)
+  // into a band-sized temporary, and the depthwise conv reads it, with oneDNN's padding only at
+  // the image's top and bottom. One primitive per band kind (first, middle, last; whole when one
+  // band covers the image), made at plan time; the temporary is the only extra memory.
+  Status PlanBandedDepthwise(PlanBuilder& b, const ConvBase& dw, const std::vector<PostOp>& own,
+                             const std::vector<PostOp>& after, const Shape& dst_shape) const {
+    using T = memory::format_tag;
+    const auto f32 = memory::data_type::f32;
+    const std::string what = describe_ + " + " + dw.describe_ + " (row bands)";
+    const Shape& x = b.InShape(0);
+    const int64_t N = x[0], C = in_c_, H = x[2], W = x[3], M = out_c_, S = dw.strides_[0];
+    const int64_t OH = dst_shape[2], OW = dst_shape[3];
+    // Output rows per band so that the 1x1 band (ob * S + 2 rows) is about kBandBytes.
+    const int64_t row_bytes = W * M * 4;
+    const int64_t ob = std::max<int64_t>(1, std::min<int64_t>(OH, (kBandBytes / row_bytes - 2) / S));
+    struct Kind {
+      int64_t rows_in = 0, pad_t = 0, pad_b = 0, out_rows = 0;
+      dnnl::convolution_forward::primitive_desc pw, dwc;
+    };
+    // The band of output rows [o0, o0 + n): input rows [o0*S - 1, (o0+n-1)*S + 1] clipped to [0, H).
+    auto band = [&](int64_t o0, int64_t n, int64_t* r0) {
+      const int64_t lo = o0 * S - 1, hi = (o0 + n - 1) * S + 1;
+      Kind k;
+      *r0 = std::max<int64_t>(lo, 0);
+      const int64_t r1 = std::min<int64_t>(hi, H - 1);
+      k.rows_in = r1 - *r0 + 1;
+      k.pad_t = *r0 - lo;
+      k.pad_b = hi - r1;
+      k.out_rows = n;
+      return k;
+    };
+    auto eltwise_attr = [&](const std::vector<PostOp>& ops) {
+      dnnl::primitive_attr a = ScratchpadAttr();
+      dnnl::post_ops po;
+      for (const PostOp& p : ops) po.append_eltwise(1.f, p.alg, p.alpha, p.beta);
+      a.set_post_ops(po);
+      return a;
+    };
+    auto make = [&](Kind* k) {
+      return Guard(what, [&] {
+        const Md src({1, C, k->rows_in, W}, f32, T::acdb), mid({1, M, k->rows_in, W}, f32, T::acdb);
+        const Md out({1, M, k->out_rows, OW}, f32, T::acdb);
+        dnnl::convolution_forward::desc pw_d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src,
+                                             Md(WeightDims(), f32, T::any), has_bias_ ? bmd_ : Md(), mid, {1, 1}, {0, 0},
+                                             {0, 0});
+        k->pw = dnnl::convolution_forward::primitive_desc(pw_d, eltwise_attr(own), Engine());
+        dnnl::convolution_forward::desc dw_d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, mid,
+                                             Md(dw.WeightDims(), f32, T::any), dw.has_bias_ ? dw.bmd_ : Md(), out,
+                                             {S, S}, {k->pad_t, 1}, {k->pad_b, 1});
+        k->dwc = dnnl::convolution_forward::primitive_desc(dw_d, eltwise_attr(after), Engine());
+      });
+    };
+    // Band kinds by first output row: 0, the middle ones, the last (possibly shorter) one.
+    const int64_t nb = (OH + ob - 1) / ob;
+    std::vector<int64_t> starts, kind_of;
+    std::vector<Kind> kinds;
+    std::vector<int64_t> in_start;
+    std::map<std::tuple<int64_t, int64_t, int64_t, int64_t>, int64_t> seen;
+    for (int64_t i = 0; i < nb; ++i) {
+      const int64_t o0 = i * ob, n = std::min(ob, OH - o0);
+      int64_t r0 = 0;
+      Kind k = band(o0, n, &r0);
+      const auto key = std::make_tuple(k.rows_in, k.pad_t, k.pad_b, k.out_rows);
+      auto it = seen.find(key);
+      if (it == seen.end()) {
+        PL_RETURN_IF_ERROR(make(&k));
+        if (IsSlowImpl(k.pw.impl_info_str()) || IsRefImpl(k.dwc.impl_info_str()))
+          return Status::Unimplemented(what + ": no fast kernels (" + k.pw.impl_info_str() + ", " + k.dwc.impl_info_str() + ")");
+        it = seen.emplace(key, static_cast<int64_t>(kinds.size())).first;
+        kinds.push_back(k);
+      }
+      starts.push_back(o0);
+      in_start.push_back(r0);
+      kind_of.push_back(it->second);
+    }
+    // Weights in the layouts the kernels want (all band kinds agree on it in practice; checked).
+    const Md pw_wmd = kinds[0].pw.weights_desc(), dw_wmd = kinds[0].dwc.weights_desc();
+    size_t pad_bytes = 0, mid_rows = 0;
+    for (const Kind& k : kinds) {
+      if (!(k.pw.weights_desc() == pw_wmd) || !(k.dwc.weights_desc() == dw_wmd))
+        return Status::Unimplemented(what + ": band kinds want different weight layouts");
+      pad_bytes = std::max({pad_bytes, k.pw.scratchpad_desc().get_size(), k.dwc.scratchpad_desc().get_size()});
+      mid_rows = std::max<size_t>(mid_rows, static_cast<size_t>(k.rows_in));
+    }
+    const Md act(ToDims(x), f32, T::acdb), out_md(ToDims(dst_shape), f32, T::acdb);
+    PL_ASSIGN_OR_RETURN(memory src, b.In(0, act));
+    PL_ASSIGN_OR_RETURN(memory pw_w, WeightsFor(b, pw_wmd));
+    memory dw_w = b.Temp(dw_wmd);
+    memory dw_user = b.Fixed(dw.w_user_md_, dw.w_->RawData());
+    PL_RETURN_IF_ERROR(Guard(what, [&] {
+      dnnl::reorder::primitive_desc rpd(Engine(), dw.w_user_md_, Engine(), dw_wmd, ScratchpadAttr());
+      b.Step(dnnl::reorder(rpd), {{DNNL_ARG_FROM, dw_user}, {DNNL_ARG_TO, dw_w}}, rpd.scratchpad_desc());
+    }));
+    const memory pw_b = has_bias_ ? b.Fixed(bmd_, bias_.get()) : memory();
+    const memory dw_b = dw.has_bias_ ? b.Fixed(dw.bmd_, dw.bias_.get()) : memory();
+    memory mid = b.Temp(Md({1, M, static_cast<int64_t>(mid_rows), W}, f32, T::acdb));
+    memory pad = pad_bytes > 0 ? b.Temp(Md({static_cast<int64_t>(pad_bytes)}, memory::data_type::u8, memory::format_tag::a)) : memory();
+    PL_ASSIGN_OR_RETURN(memory dst, b.Out(0, dst_shape, out_md));
+    std::vector<dnnl::convolution_forward> pw_prims, dw_prims;
+    std::vector<Md> src_mds, mid_mds, out_mds;
+    for (const Kind& k : kinds) {
+      pw_prims.emplace_back(k.pw);
+      dw_prims.emplace_back(k.dwc);
+      src_mds.push_back(k.pw.src_desc());
+      mid_mds.push_back(k.pw.dst_desc());
+      out_mds.push_back(k.dwc.dst_desc());
+    }
+    dnnl::stream stream(Engine());
+    std::vector<memory> used = {src, pw_w, dw_w, mid, dst};
+    if (pad) used.push_back(pad);
+    b.Custom(
+        [=]() mutable {
+          const float* xs = static_cast<const float*>(src.get_data_handle());
+          float* ys = static_cast<float*>(dst.get_data_handle());
+          void* t = mid.get_data_handle();
+          for (int64_t n = 0; n < N; ++n)
+            for (size_t i = 0; i < starts.size(); ++i) {
+              const int64_t k = kind_of[i];
+              std::unordered_map<int, memory> a;
+              a[DNNL_ARG_SRC] = memory(src_mds[k], Engine(), const_cast<float*>(xs + ((n * H + in_start[i]) * W) * C));
+              a[DNNL_ARG_WEIGHTS] = pw_w;
+              if (pw_b) a[DNNL_ARG_BIAS] = pw_b;
+              a[DNNL_ARG_DST] = memory(mid_mds[k], Engine(), t);
+              if (pad) a[DNNL_ARG_SCRATCHPAD] = pad;
+              pw_prims[k].execute(stream, a);
+              std::unordered_map<int, memory> d;
+              d[DNNL_ARG_SRC] = memory(mid_mds[k], Engine(), t);
+              d[DNNL_ARG_WEIGHTS] = dw_w;
+              if (dw_b) d[DNNL_ARG_BIAS] = dw_b;
+              d[DNNL_ARG_DST] = memory(out_mds[k], Engine(), ys + ((n * OH + starts[i]) * OW) * M);
+              if (pad) d[DNNL_ARG_SCRATCHPAD] = pad;
+              dw_prims[k].execute(stream, d);
+            }
+          stream.wait();
+        },
+        used);
     return Status::Ok();
   }
 

@@ -146,8 +146,7 @@ class Planner final : public PlanBuilder {
     for (size_t n = 0; n < r_.nodes_.size(); ++n) {
       if (deferred[n] >= 0) PL_RETURN_IF_ERROR(PlanNode(deferred[n], done[n] ? -1 : static_cast<int>(n), &done));
       if (done[n]) continue;
-      static const bool dw_fusion = !std::getenv("PL_ONEDNN_NO_DW_FUSION");  // A/B switch for benchmarks
-      const int dw = dw_fusion ? DepthwiseConsumer(static_cast<int>(n)) : -1;
+      const int dw = DwFusionMode() != DwFusion::kOff ? DepthwiseConsumer(static_cast<int>(n)) : -1;
       if (dw >= 0 && !done[dw]) {
         Snapshot snap = Save();
         node_ = &r_.nodes_[n];
