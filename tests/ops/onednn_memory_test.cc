@@ -192,9 +192,7 @@ TEST(OneDnnMemory, BigConvTransposeWorksInChunks) {
   }
 }
 
-#else
-TEST(OneDnnMemory, Skipped) { GTEST_SKIP() << "built without oneDNN"; }
-#endif
+#endif  // PL_WITH_ONEDNN (tests/CMakeLists.txt builds this file only with oneDNN)
 
 }  // namespace
 }  // namespace pl::test

@@ -79,6 +79,10 @@ StatusOr<Dims> AlignedOperandDims(const Shape& operand, const Shape& dst) {
 
 }  // namespace
 
+void AppendEltwise(dnnl::post_ops* po, const std::vector<PostOp>& ops) {
+  for (const PostOp& p : ops) po->append_eltwise(1.f, p.alg, p.alpha, p.beta);
+}
+
 std::vector<PostOp> MergeLinear(const std::vector<PostOp>& ops) {
   std::vector<PostOp> out;
   for (const PostOp& p : ops) {

@@ -70,6 +70,8 @@ class PlanBuilder {
   virtual memory View(const memory& m, const Md& md) = 0;
   // Memory at a fixed address that outlives the plan (prepared weights, constants).
   virtual memory Fixed(const Md& md, const void* data) = 0;
+  // Constant data (layout `from`) reordered once, now, into layout `want`, held by the plan.
+  virtual StatusOr<memory> Constant(const Md& from, const void* data, const Md& want) = 0;
   // Appends a primitive; `args` may name the memories returned above.
   virtual void Step(dnnl::primitive prim, std::unordered_map<int, memory> args, const Md& scratchpad) = 0;
   // Appends plain code (for what no primitive does); `mems` are the memories it reads/writes.
@@ -80,8 +82,9 @@ class PlanBuilder {
   // only now); their operands are inputs numbered from NumInputs() on.
   virtual const std::vector<PostOp>& ExtraPostOps() const = 0;
   // A depthwise Conv that reads this (1x1 Conv) op's output and nothing else the region computes:
-  // this plan may run it as oneDNN's fused depthwise post-op, declaring its output as output 0
-  // (the 1x1 result is never stored whole). The op refuses (any error) to be planned apart.
+  // this plan may run both as one step (oneDNN's depthwise post-op, or row bands), declaring the
+  // depthwise output as output 0 (the 1x1 result is never stored whole). The op refuses (any
+  // error) to have them planned apart.
   virtual const Op* FusedDepthwise() const { return nullptr; }
 };
 
@@ -150,6 +153,8 @@ inline bool IsRefImpl(const char* impl) { return std::string(impl).rfind("ref", 
 // Reference and im2col+gemm kernels: correct everywhere, several times slower than the direct ones.
 inline bool IsSlowImpl(const char* impl) { return IsRefImpl(impl) || std::string(impl).find("gemm") != std::string::npos; }
 
+// Appends element-wise post-ops to `po` (callers have checked they are all element-wise).
+void AppendEltwise(dnnl::post_ops* po, const std::vector<PostOp>& ops);
 // Post-ops in a canonical form: consecutive linear ops composed into one.
 std::vector<PostOp> MergeLinear(const std::vector<PostOp>& ops);
 // How many leading post-ops one primitive may fuse. oneDNN 2.6's jit injectors get an eltwise

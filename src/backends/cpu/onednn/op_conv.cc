@@ -343,26 +343,37 @@ class ConvBase : public Op {
     memory pad = pad_md.get_size() > 0 ? b.Temp(pad_md) : memory();
     const memory wmem = b.Fixed(wmd, shuffle_w_.get());
     const memory bmem = has_bias_ ? b.Fixed(bmd, shuffle_b_.get()) : memory();
-    dnnl::matmul prim(pd), prim_tail = tail > 0 ? dnnl::matmul(pd_tail) : dnnl::matmul();
     const Md a_full({G * W, C}, f32, T::ab), a_tail({std::max<int64_t>(tail, 1) * W, C}, f32, T::ab);
     const Md d_tail({std::max<int64_t>(tail, 1) * W, R}, f32, T::ab);
+    // Per chunk size (full, last): primitive, views and argument map, built now; at run time
+    // only the input view's data handle moves.
+    struct Prepared {
+      dnnl::matmul prim;
+      memory src, tmp;
+      std::unordered_map<int, memory> args;
+    };
+    auto prepare = [&](const dnnl::matmul::primitive_desc& p, const Md& a, const Md& d) {
+      Prepared q{dnnl::matmul(p), memory(a, Engine(), DNNL_MEMORY_NONE), memory(d, Engine(), DNNL_MEMORY_NONE), {}};
+      q.args = {{DNNL_ARG_SRC, q.src}, {DNNL_ARG_WEIGHTS, wmem}, {DNNL_ARG_DST, q.tmp}};
+      if (bmem) q.args[DNNL_ARG_BIAS] = bmem;
+      if (pad) q.args[DNNL_ARG_SCRATCHPAD] = pad;
+      return q;
+    };
+    const Prepared full = prepare(pd, a_full, tmp_md);
+    const Prepared last = tail > 0 ? prepare(pd_tail, a_tail, d_tail) : full;
     const int64_t row = KW * M;  // temporary row (n, ih, iw) = KH rows of KW*M output values
     dnnl::stream stream(Engine());
     b.Custom(
-        [=]() mutable {
+        [=]() mutable {  // mutable: stream.wait() is not const
           const float* xs = static_cast<const float*>(src.get_data_handle());
           float* y = static_cast<float*>(dst.get_data_handle());
           float* t = static_cast<float*>(tmp.get_data_handle());
           for (int64_t r0 = 0; r0 < NH; r0 += G) {
             const int64_t rows = std::min(G, NH - r0);
-            const bool full = rows == G;
-            std::unordered_map<int, memory> args;
-            args[DNNL_ARG_SRC] = memory(full ? a_full : a_tail, Engine(), const_cast<float*>(xs + r0 * W * C));
-            args[DNNL_ARG_WEIGHTS] = wmem;
-            args[DNNL_ARG_DST] = memory(full ? tmp_md : d_tail, Engine(), t);
-            if (bmem) args[DNNL_ARG_BIAS] = bmem;
-            if (pad) args[DNNL_ARG_SCRATCHPAD] = pad;
-            (full ? prim : prim_tail).execute(stream, args);
+            const Prepared& chunk = rows == G ? full : last;
+            chunk.src.set_data_handle(const_cast<float*>(xs + r0 * W * C));
+            chunk.tmp.set_data_handle(t);
+            chunk.prim.execute(stream, chunk.args);
             stream.wait();
             // Scatter: input row (n, ih) covers output rows ih*KH .. ih*KH + KH - 1.
 #pragma omp parallel for collapse(2)
@@ -413,10 +424,10 @@ class ConvBase : public Op {
     const Shape dst_shape = {x[0], out_c_, (g.dst[2] + ds - 1) / ds, (g.dst[3] + ds - 1) / ds};
     dnnl::primitive_attr attr = ScratchpadAttr();
     dnnl::post_ops po;
-    for (const PostOp& p : own) po.append_eltwise(1.f, p.alg, p.alpha, p.beta);
+    AppendEltwise(&po, own);
     const auto f32 = memory::data_type::f32;
     po.append_dw(f32, dw.has_bias_ ? f32 : memory::data_type::undef, f32, 3, ds, 1, 0, {});
-    for (const PostOp& p : after) po.append_eltwise(1.f, p.alg, p.alpha, p.beta);
+    AppendEltwise(&po, after);
     attr.set_post_ops(po);
     dnnl::primitive_desc pd;
     Md dw_wmd, dw_bmd;
@@ -439,14 +450,8 @@ class ConvBase : public Op {
     PL_ASSIGN_OR_RETURN(memory w, WeightsFor(b, pd.weights_desc()));
     args[DNNL_ARG_WEIGHTS] = w;
     if (has_bias_) args[DNNL_ARG_BIAS] = b.Fixed(bmd_, bias_.get());
-    // The depthwise weights in the kernel's layout: a tiny reorder per run (C x 9 floats).
-    memory dw_w = b.Temp(dw_wmd);
-    memory dw_user = b.Fixed(dw.w_user_md_, dw.w_->RawData());
-    PL_RETURN_IF_ERROR(Guard(why, [&] {
-      dnnl::reorder::primitive_desc rpd(Engine(), dw.w_user_md_, Engine(), dw_wmd, ScratchpadAttr());
-      b.Step(dnnl::reorder(rpd), {{DNNL_ARG_FROM, dw_user}, {DNNL_ARG_TO, dw_w}}, rpd.scratchpad_desc());
-    }));
-    args[DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_WEIGHTS] = dw_w;
+    // The depthwise weights in the kernel's layout, reordered once per plan (C x 9 floats).
+    PL_ASSIGN_OR_RETURN(args[DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_WEIGHTS], b.Constant(dw.w_user_md_, dw.w_->RawData(), dw_wmd));
     if (dw.has_bias_) args[DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_BIAS] = b.Fixed(dw_bmd, dw.bias_.get());
     PL_ASSIGN_OR_RETURN(args[DNNL_ARG_DST], b.Out(0, dst_shape, pd.dst_desc()));
     b.Step(dnnl::primitive(pd), std::move(args), pd.scratchpad_desc());
@@ -494,7 +499,7 @@ class ConvBase : public Op {
     auto eltwise_attr = [&](const std::vector<PostOp>& ops) {
       dnnl::primitive_attr a = ScratchpadAttr();
       dnnl::post_ops po;
-      for (const PostOp& p : ops) po.append_eltwise(1.f, p.alg, p.alpha, p.beta);
+      AppendEltwise(&po, ops);
       a.set_post_ops(po);
       return a;
     };
@@ -547,51 +552,44 @@ class ConvBase : public Op {
     const Md act(ToDims(x), f32, T::acdb), out_md(ToDims(dst_shape), f32, T::acdb);
     PL_ASSIGN_OR_RETURN(memory src, b.In(0, act));
     PL_ASSIGN_OR_RETURN(memory pw_w, WeightsFor(b, pw_wmd));
-    memory dw_w = b.Temp(dw_wmd);
-    memory dw_user = b.Fixed(dw.w_user_md_, dw.w_->RawData());
-    PL_RETURN_IF_ERROR(Guard(what, [&] {
-      dnnl::reorder::primitive_desc rpd(Engine(), dw.w_user_md_, Engine(), dw_wmd, ScratchpadAttr());
-      b.Step(dnnl::reorder(rpd), {{DNNL_ARG_FROM, dw_user}, {DNNL_ARG_TO, dw_w}}, rpd.scratchpad_desc());
-    }));
-    const memory pw_b = has_bias_ ? b.Fixed(bmd_, bias_.get()) : memory();
-    const memory dw_b = dw.has_bias_ ? b.Fixed(dw.bmd_, dw.bias_.get()) : memory();
+    PL_ASSIGN_OR_RETURN(memory dw_w, b.Constant(dw.w_user_md_, dw.w_->RawData(), dw_wmd));
     memory mid = b.Temp(Md({1, M, static_cast<int64_t>(mid_rows), W}, f32, T::acdb));
     memory pad = pad_bytes > 0 ? b.Temp(Md({static_cast<int64_t>(pad_bytes)}, memory::data_type::u8, memory::format_tag::a)) : memory();
     PL_ASSIGN_OR_RETURN(memory dst, b.Out(0, dst_shape, out_md));
-    std::vector<dnnl::convolution_forward> pw_prims, dw_prims;
-    std::vector<Md> src_mds, mid_mds, out_mds;
+    // Per band kind: its primitives and argument maps, built now; at run time only the data
+    // handles of the band views move.
+    struct Prepared {
+      dnnl::convolution_forward pw, dwc;
+      memory src, mid, out;  // views of the input rows, the temporary, the output rows
+      std::unordered_map<int, memory> pw_args, dw_args;
+    };
+    std::vector<Prepared> prep;
     for (const Kind& k : kinds) {
-      pw_prims.emplace_back(k.pw);
-      dw_prims.emplace_back(k.dwc);
-      src_mds.push_back(k.pw.src_desc());
-      mid_mds.push_back(k.pw.dst_desc());
-      out_mds.push_back(k.dwc.dst_desc());
+      Prepared q{dnnl::convolution_forward(k.pw), dnnl::convolution_forward(k.dwc), memory(k.pw.src_desc(), Engine(), DNNL_MEMORY_NONE),
+                 memory(k.pw.dst_desc(), Engine(), DNNL_MEMORY_NONE), memory(k.dwc.dst_desc(), Engine(), DNNL_MEMORY_NONE), {}, {}};
+      q.pw_args = {{DNNL_ARG_SRC, q.src}, {DNNL_ARG_WEIGHTS, pw_w}, {DNNL_ARG_DST, q.mid}};
+      q.dw_args = {{DNNL_ARG_SRC, q.mid}, {DNNL_ARG_WEIGHTS, dw_w}, {DNNL_ARG_DST, q.out}};
+      if (has_bias_) q.pw_args[DNNL_ARG_BIAS] = b.Fixed(bmd_, bias_.get());
+      if (dw.has_bias_) q.dw_args[DNNL_ARG_BIAS] = b.Fixed(dw.bmd_, dw.bias_.get());
+      if (pad) q.pw_args[DNNL_ARG_SCRATCHPAD] = q.dw_args[DNNL_ARG_SCRATCHPAD] = pad;
+      prep.push_back(std::move(q));
     }
     dnnl::stream stream(Engine());
-    std::vector<memory> used = {src, pw_w, dw_w, mid, dst};
+    std::vector<memory> used = {src, mid, dst};
     if (pad) used.push_back(pad);
     b.Custom(
-        [=]() mutable {
+        [=]() mutable {  // mutable: stream.wait() is not const
           const float* xs = static_cast<const float*>(src.get_data_handle());
           float* ys = static_cast<float*>(dst.get_data_handle());
           void* t = mid.get_data_handle();
           for (int64_t n = 0; n < N; ++n)
             for (size_t i = 0; i < starts.size(); ++i) {
-              const int64_t k = kind_of[i];
-              std::unordered_map<int, memory> a;
-              a[DNNL_ARG_SRC] = memory(src_mds[k], Engine(), const_cast<float*>(xs + ((n * H + in_start[i]) * W) * C));
-              a[DNNL_ARG_WEIGHTS] = pw_w;
-              if (pw_b) a[DNNL_ARG_BIAS] = pw_b;
-              a[DNNL_ARG_DST] = memory(mid_mds[k], Engine(), t);
-              if (pad) a[DNNL_ARG_SCRATCHPAD] = pad;
-              pw_prims[k].execute(stream, a);
-              std::unordered_map<int, memory> d;
-              d[DNNL_ARG_SRC] = memory(mid_mds[k], Engine(), t);
-              d[DNNL_ARG_WEIGHTS] = dw_w;
-              if (dw_b) d[DNNL_ARG_BIAS] = dw_b;
-              d[DNNL_ARG_DST] = memory(out_mds[k], Engine(), ys + ((n * OH + starts[i]) * OW) * M);
-              if (pad) d[DNNL_ARG_SCRATCHPAD] = pad;
-              dw_prims[k].execute(stream, d);
+              const Prepared& q = prep[kind_of[i]];
+              q.src.set_data_handle(const_cast<float*>(xs + ((n * H + in_start[i]) * W) * C));
+              q.mid.set_data_handle(t);
+              q.out.set_data_handle(ys + ((n * OH + starts[i]) * OW) * M);
+              q.pw.execute(stream, q.pw_args);
+              q.dwc.execute(stream, q.dw_args);
             }
           stream.wait();
         },

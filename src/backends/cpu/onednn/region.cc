@@ -147,27 +147,7 @@ class Planner final : public PlanBuilder {
       if (deferred[n] >= 0) PL_RETURN_IF_ERROR(PlanNode(deferred[n], done[n] ? -1 : static_cast<int>(n), &done));
       if (done[n]) continue;
       const int dw = DwFusionMode() != DwFusion::kOff ? DepthwiseConsumer(static_cast<int>(n)) : -1;
-      if (dw >= 0 && !done[dw]) {
-        Snapshot snap = Save();
-        node_ = &r_.nodes_[n];
-        node_index_ = static_cast<int>(n);
-        dw_node_ = dw;
-        redirect_ = r_.nodes_[dw].outputs[0];
-        CountReads(static_cast<int>(n), dw);
-        const double work = plan_->work;
-        plan_->work += Work(static_cast<int>(n)) + Work(dw);
-        Status st = node_->op->Plan(*this);
-        if (st.ok()) st = FinishNode();
-        dw_node_ = redirect_ = -1;
-        if (st.ok()) {
-          done[dw] = 1;
-          ConsumeReads();
-          continue;
-        }
-        if (Verbose()) std::fprintf(stderr, "[pl.onednn] planned apart: %s\n", st.ToString().c_str());
-        plan_->work = work;
-        Restore(std::move(snap));
-      }
+      if (dw >= 0 && !done[dw] && TryFused(static_cast<int>(n), dw, /*depthwise=*/true, &done)) continue;
       int wait_for = -1;
       const int next = FusableConsumer(static_cast<int>(n), &wait_for);
       // Waiting keeps n's inputs alive longer; when the other operand's producer can host the
@@ -202,21 +182,7 @@ class Planner final : public PlanBuilder {
       const int other = q.inputs[0] == node_->outputs[0] ? q.inputs[1] : q.inputs[0];
       if (!vals_[other].defined) next = -1;  // its producer waits for another fusion
     }
-    if (next >= 0) {
-      // On any refusal (shapes that do not fit, say) the node is planned again alone.
-      Snapshot snap = Save();
-      SetExtra(next);
-      CountReads(n, next);
-      Status st = node_->op->Plan(*this);
-      if (st.ok()) st = FinishNode();
-      ClearExtra();
-      if (st.ok()) {
-        (*done)[next] = 1;
-        ConsumeReads();
-        return Status::Ok();
-      }
-      Restore(std::move(snap));
-    }
+    if (next >= 0 && TryFused(n, next, /*depthwise=*/false, done)) return Status::Ok();
     CountReads(n, -1);
     if (concat_bufs_.count(n)) {
       PL_RETURN_IF_ERROR(PlanConcatInPlace(n));
@@ -228,6 +194,34 @@ class Planner final : public PlanBuilder {
     PL_RETURN_IF_ERROR(FinishNode());
     ConsumeReads();
     return Status::Ok();
+  }
+
+  // Plans node n (node_ already set, its work counted) as one step with consumer c: c as a
+  // binary post-op, or (depthwise) as the fused depthwise Conv. On any refusal (shapes that do
+  // not fit, say) the plan is rolled back and false returned: the caller plans n alone.
+  bool TryFused(int n, int c, bool depthwise, std::vector<char>* done) {
+    Snapshot snap = Save();
+    node_ = &r_.nodes_[n];
+    node_index_ = n;
+    if (depthwise) {
+      dw_node_ = c;
+      redirect_ = r_.nodes_[c].outputs[0];
+    } else {
+      SetExtra(c);
+    }
+    CountReads(n, c);
+    Status st = node_->op->Plan(*this);
+    if (st.ok()) st = FinishNode();
+    ClearExtra();
+    if (st.ok()) {
+      (*done)[c] = 1;
+      ConsumeReads();
+      if (depthwise) plan_->work += Work(n) + Work(c);  // PlanNode counts n otherwise
+      return true;
+    }
+    if (Verbose()) std::fprintf(stderr, "[pl.onednn] planned apart: %s\n", st.ToString().c_str());
+    Restore(std::move(snap));
+    return false;
   }
 
   // The reads of region values the step being planned makes (node n and its fused consumer c,
@@ -364,7 +358,7 @@ class Planner final : public PlanBuilder {
 
   void ClearExtra() {
     extra_.clear();
-    extra_value_ = redirect_ = -1;
+    extra_value_ = redirect_ = dw_node_ = -1;
   }
 
   struct Snapshot {
@@ -414,16 +408,7 @@ class Planner final : public PlanBuilder {
     if (IsPlain(pv.md) && IsPlain(want) && NumElements(pv.md) == NumElements(want)) {
       m = AliasMem(pv.mem, want);  // same bytes, other dims (a reshape)
     } else if (r_.values_[v].constant) {
-      // Constants are reordered once here, not at every run.
-      auto buf = AlignedBytes(want.get_size());
-      plan_->owned.push_back(buf);
-      m = Fixed(want, buf.get());
-      PL_RETURN_IF_ERROR(Guard(name() + ": reorder of a constant", [&] {
-        dnnl::stream s(Engine());
-        memory src(pv.md, Engine(), const_cast<void*>(r_.values_[v].constant->RawData()));
-        dnnl::reorder(src, m).execute(s, src, m);
-        s.wait();
-      }));
+      PL_ASSIGN_OR_RETURN(m, Constant(pv.md, r_.values_[v].constant->RawData(), want));
     } else {
       m = AddMem(want, MemRec::Loc::kWorkspace, -1);
       PL_RETURN_IF_ERROR(AddReorder(pv.mem, m));
@@ -512,6 +497,20 @@ class Planner final : public PlanBuilder {
     return memory(md, Engine(), const_cast<void*>(data));
   }
 
+  // Constants are reordered once here, not at every run.
+  StatusOr<memory> Constant(const Md& from, const void* data, const Md& want) override {
+    auto buf = AlignedBytes(want.get_size());
+    plan_->owned.push_back(buf);
+    memory m = Fixed(want, buf.get());
+    PL_RETURN_IF_ERROR(Guard(name() + ": reorder of a constant", [&] {
+      dnnl::stream s(Engine());
+      memory src(from, Engine(), const_cast<void*>(data));
+      dnnl::reorder(src, m).execute(s, src, m);
+      s.wait();
+    }));
+    return m;
+  }
+
   void Step(dnnl::primitive prim, std::unordered_map<int, memory> args, const Md& scratchpad) override {
     const int s = static_cast<int>(plan_->steps.size());
     if (scratchpad.get_size() > 0) args[DNNL_ARG_SCRATCHPAD] = AddMem(scratchpad, MemRec::Loc::kScratch, -1);
@@ -545,10 +544,9 @@ class Planner final : public PlanBuilder {
     if (axis < 0) axis += 4;
     if (axis != 1) return false;
     int64_t total = 0;
+    if (std::count(cn.inputs.begin(), cn.inputs.end(), o) != 1) return false;
     for (int v : cn.inputs) {
       if (v < 0) return false;
-      int reads = 0;
-      for (int w : cn.inputs) reads += w == v;
       int64_t ch = -1;
       if (vals_[v].defined || v == o) {
         const Shape& sv = v == o ? shape : vals_[v].shape;
@@ -561,7 +559,6 @@ class Planner final : public PlanBuilder {
           if (ss[d] >= 0 && ss[d] != shape[d]) return false;
         ch = ss[1];
       }
-      if (v == o && reads != 1) return false;
       buf->offsets.push_back(total);
       buf->channels.push_back(ch);
       total += ch;
