@@ -6,7 +6,8 @@ PKGS=(build-essential cmake pkg-config ninja-build ccache
       protobuf-compiler libprotobuf-dev libonnx-dev libonnx-testdata python3-onnx python3-numpy
       libdnnl-dev libomp-dev
       libgflags-dev libgoogle-glog-dev libgtest-dev libgmock-dev libbenchmark-dev
-      gnuplot-nox)
+      gnuplot-nox
+      libboost-dev rapidjson-dev libgrpc++-dev protobuf-compiler-grpc python3-grpcio curl wrk dpkg-dev)
 # node/npm fetch the real models and ONNX Runtime; take Debian's only if none is on the PATH.
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 missing=()
