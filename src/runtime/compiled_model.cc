@@ -1,6 +1,7 @@
 #include "src/runtime/compiled_model.h"
 
 #include <algorithm>
+#include <exception>
 
 #include "src/ir/passes/pass_util.h"
 #include "src/ir/passes/passes.h"
@@ -96,7 +97,16 @@ Status CompiledModel::CompileInto(std::shared_ptr<const ir::Graph> graph, Compil
           reasons += std::string(" [") + backend + ": no " + DataTypeName(dt) + " kernel]";
           continue;
         }
-        auto kernel = entry->factory(info);
+        // A backend library may throw (oneDNN on an attribute it rejects): that node then fails
+        // with a Status naming it, never an escaped exception.
+        StatusOr<std::unique_ptr<Kernel>> kernel = Status::Internal("kernel factory did not run");
+        try {
+          kernel = entry->factory(info);
+        } catch (const std::exception& e) {
+          kernel = Status::Unimplemented(std::string(backend) + " kernel threw: " + e.what());
+        } catch (...) {
+          kernel = Status::Unimplemented(std::string(backend) + " kernel threw an unknown exception");
+        }
         if (!kernel.ok()) {
           if (kernel.status().code() == StatusCode::kUnimplemented) {
             reasons += " [" + backend + ": " + kernel.status().message() + "]";

@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <map>
+#include <new>
+#include <stdexcept>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -282,7 +284,14 @@ Status ExecutionContext::RunSteps(const CompiledGraph& cg, Frame* frame, ShapePl
     }
     StepContext ctx(this, frame, &step, &states[si], static_cast<int>(si), plan, arena, overflow);
     auto t0 = std::chrono::steady_clock::now();
-    Status s = step.kernel->Compute(ctx);
+    Status s;
+    try {
+      s = step.kernel->Compute(ctx);
+    } catch (const std::bad_alloc&) {
+      s = Status::OutOfMemory(step.info.Describe() + ": allocation failed (" + step.backend + " kernel)");
+    } catch (const std::exception& e) {
+      s = Status::DeviceError(step.info.Describe() + ": " + step.backend + " kernel threw: " + e.what());
+    }
     if (!s.ok()) {
       if (s.message().find("'" + step.info.name + "'") == std::string::npos) s = s.WithContext(step.info.Describe());
       return s;

@@ -1,6 +1,8 @@
 #include "pl/predictor.h"
 
+#include <new>
 #include <sstream>
+#include <stdexcept>
 
 #include "src/runtime/compiled_model.h"
 #include "src/runtime/execution_context.h"
@@ -11,8 +13,19 @@ Predictor::Predictor(std::shared_ptr<const CompiledModel> model, std::unique_ptr
     : model_(std::move(model)), ctx_(std::move(ctx)) {}
 Predictor::~Predictor() = default;
 
+// No exception crosses the public API: what a library throws while loading becomes a Status.
+static StatusOr<std::shared_ptr<const CompiledModel>> CompileGuarded(const Config& config) {
+  try {
+    return CompiledModel::Compile(config);
+  } catch (const std::bad_alloc&) {
+    return Status::OutOfMemory("loading the model: allocation failed");
+  } catch (const std::exception& e) {
+    return Status::ModelError(std::string("loading the model: ") + e.what());
+  }
+}
+
 StatusOr<std::unique_ptr<Predictor>> Predictor::Create(const Config& config) {
-  PL_ASSIGN_OR_RETURN(std::shared_ptr<const CompiledModel> model, CompiledModel::Compile(config));
+  PL_ASSIGN_OR_RETURN(std::shared_ptr<const CompiledModel> model, CompileGuarded(config));
   auto ctx = std::make_unique<ExecutionContext>(model);
   return std::unique_ptr<Predictor>(new Predictor(std::move(model), std::move(ctx)));
 }

@@ -5,6 +5,7 @@
 // Softplus, x*Sigmoid(x) (swish), arithmetic with a scalar constant (linear), and with a constant
 // per-channel tensor (a binary post-op). The output keeps its name: consumers need no rewiring.
 // Also the engine of "fuse_residual_add" (run-time operands), see FusePostOps.
+#include <cmath>
 #include "src/ir/passes/pass_util.h"
 #include "src/ir/passes/passes.h"
 
@@ -65,6 +66,8 @@ std::vector<Post> AsEltwise(const Graph& g, const Node& f, int y) {
         if (f.inputs.size() > 1 && f.inputs[1] >= 0 && !ConstScalar(g, f.inputs[1], &lo)) return {};
         if (f.inputs.size() > 2 && f.inputs[2] >= 0 && !ConstScalar(g, f.inputs[2], &hi)) return {};
       }
+      // oneDNN refuses a NaN or inverted bound; the Clip kernel then runs unfused (ONNX semantics).
+      if (std::isnan(lo) || std::isnan(hi) || lo > hi) return {};
       return {{"clip", lo, hi}};
     }
   }

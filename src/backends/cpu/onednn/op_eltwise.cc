@@ -65,6 +65,9 @@ class EltwiseOp final : public Op {
           (i == 1 ? lo : hi) = ScalarOf(t);
         }
       }
+      // oneDNN rejects a NaN or inverted bound: the reference kernel runs it as ONNX says.
+      if (std::isnan(lo) || std::isnan(hi) || lo > hi)
+        return Status::Unimplemented(describe_ + ": min/max NaN or min > max (oneDNN clip takes neither)");
       add(algorithm::eltwise_clip, lo, hi);
     } else {
       return Status::Unimplemented(describe_ + ": not an element-wise op");
