@@ -1,5 +1,9 @@
 #include "src/backends/cpu/onednn/common.h"
 
+#include <cstdio>
+#include <mutex>
+#include <set>
+
 #include <algorithm>
 #include <cstdlib>
 
@@ -52,6 +56,23 @@ bool IsPlain(const Md& md) {
   return d.offset0 == 0;
 }
 
+Md SameLayout(const Md& md, const Dims& dims) {
+  using T = memory::format_tag;
+  static const std::vector<std::vector<T>> kTags = {
+      {},
+      {T::a},
+      {T::ab, T::ba},
+      {T::abc, T::acb, T::aBc8b, T::aBc16b, T::aBc4b},
+      {T::abcd, T::acdb, T::aBcd8b, T::aBcd16b, T::aBcd4b},
+      {T::abcde, T::acdeb, T::aBcde8b, T::aBcde16b, T::aBcde4b},
+  };
+  const int rank = md.data.ndims;
+  if (rank <= 0 || rank >= static_cast<int>(kTags.size()) || static_cast<int>(dims.size()) != rank) return Md();
+  for (T tag : kTags[rank])
+    if (md == Md(md.dims(), md.data_type(), tag)) return Md(dims, md.data_type(), tag);
+  return Md();
+}
+
 std::string MdToString(const Md& md) {
   const auto& d = md.data;
   std::string s = "[";
@@ -83,6 +104,40 @@ SingleThreadScope::~SingleThreadScope() {
 #ifdef _OPENMP
   if (saved_ != 1) omp_set_num_threads(saved_);
 #endif
+}
+
+namespace {
+struct ImplNotes {
+  std::mutex mu;
+  std::vector<std::string> chosen, avoided;
+  std::set<std::string> seen;
+};
+ImplNotes& Notes() {
+  static ImplNotes* n = new ImplNotes;  // never destroyed: plans may be built during exit
+  return *n;
+}
+void Note(std::vector<std::string> ImplNotes::*list, const char* tag, const std::string& what) {
+  ImplNotes& n = Notes();
+  std::lock_guard<std::mutex> lock(n.mu);
+  if (!n.seen.insert(std::string(tag) + what).second) return;
+  (n.*list).push_back(what);
+  if (Verbose()) std::fprintf(stderr, "[pl.onednn] %s %s\n", tag, what.c_str());
+}
+}  // namespace
+
+bool IsGenericImpl(const std::string& impl, size_t bytes) {
+  if (impl.rfind("ref", 0) == 0 || impl.find("gemm:ref") != std::string::npos) return true;
+  return impl.rfind("simple", 0) == 0 && bytes > 16384;
+}
+void NoteRefImpl(const std::string& what) { Note(&ImplNotes::chosen, "reference implementation chosen:", what); }
+void NoteAvoidedRef(const std::string& what) { Note(&ImplNotes::avoided, "reference implementation avoided:", what); }
+std::vector<std::string> RefImplsChosen() {
+  std::lock_guard<std::mutex> lock(Notes().mu);
+  return Notes().chosen;
+}
+std::vector<std::string> RefImplsAvoided() {
+  std::lock_guard<std::mutex> lock(Notes().mu);
+  return Notes().avoided;
 }
 
 bool Verbose() {

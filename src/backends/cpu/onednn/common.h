@@ -30,9 +30,22 @@ Md PlainMd(const Shape& s);
 // Format tag of the plain layout of a rank (a, ab, abc, ...).
 memory::format_tag PlainTag(int rank);
 bool IsPlain(const Md& md);
-// md's layout with other dims (same rank and blocking), e.g. nhwc of another spatial size.
-// Falls back to `any` where it cannot be expressed.
+// md's layout with other dims (same rank and blocking), e.g. nhwc of another spatial size, or a
+// [N,C,1,1] scale in the nChw8c layout of the map it multiplies. Returns a zero (empty) desc
+// where md's layout has no format tag we know.
+Md SameLayout(const Md& md, const Dims& dims);
 std::string MdToString(const Md& md);
+
+// What oneDNN chose, checked at plan time (never on the run path). A reference or generic
+// implementation on more than a few KB is a hot-path bug on that ISA: NoteRefImpl records it
+// (and prints it once at PL_ONEDNN_VERBOSE); NoteAvoidedRef records a form picked instead of one.
+// Both are thread-safe. `impl` is primitive_desc::impl_info_str().
+bool IsGenericImpl(const std::string& impl, size_t bytes);
+void NoteRefImpl(const std::string& what);
+void NoteAvoidedRef(const std::string& what);
+// Everything NoteRefImpl / NoteAvoidedRef saw in this process (tests assert on them).
+std::vector<std::string> RefImplsChosen();
+std::vector<std::string> RefImplsAvoided();
 
 // Runs f (which may throw dnnl::error) and maps exceptions to a Status naming `what`.
 template <typename F>

@@ -196,17 +196,40 @@ class BinaryOp final : public Op {
     }
     const Md md0 = b.InMd(a);
     const Dims d1 = Aligned(b.InShape(c), out.size());
-    const Md md1 = d1 == ToDims(out) ? md0 : Md(d1, memory::data_type::f32, PlainTag(static_cast<int>(out.size())));
+    Md md1 = d1 == ToDims(out) ? md0 : Md(d1, memory::data_type::f32, PlainTag(static_cast<int>(out.size())));
     std::vector<PostOp> ops = negate ? negated_post_ops_ : post_ops_;
     ops.insert(ops.end(), b.ExtraPostOps().begin(), b.ExtraPostOps().end());
     std::unordered_map<int, memory> args;
     std::vector<PostOp> separate;
-    PL_ASSIGN_OR_RETURN(auto pd, (MakeWithPostOps<dnnl::binary::primitive_desc>(
-                                     b, ops, out, md0,
-                                     [&](const dnnl::primitive_attr& at) {
-                                       return dnnl::binary::primitive_desc({alg_, md0, md1, md0}, at, Engine());
-                                     },
-                                     &args, &separate)));
+    auto make = [&](const Md& m1) {
+      args.clear();
+      separate.clear();
+      return MakeWithPostOps<dnnl::binary::primitive_desc>(
+          b, ops, out, md0,
+          [&](const dnnl::primitive_attr& at) { return dnnl::binary::primitive_desc({alg_, md0, m1, md0}, at, Engine()); },
+          &args, &separate);
+    };
+    auto made = make(md1);
+    if (made.ok() && IsRefImpl(made->impl_info_str()) && !(md1 == md0)) {
+      // oneDNN 2.6 has JIT binary kernels for a blocked map and a broadcast operand only when
+      // both share the blocking (AVX2: aBcd8b x abcd is ref:any). The small operand is reordered
+      // into the map's layout instead (a [N,C,1,1] scale: C floats).
+      const Md same = SameLayout(md0, d1);
+      if (same.get_size() > 0) {
+        auto again = make(same);
+        if (again.ok() && !IsRefImpl(again->impl_info_str())) {
+          NoteAvoidedRef(describe_ + ": binary " + MdToString(md0) + " x " + MdToString(md1) + " " + made->impl_info_str() +
+                         ", operand reordered to " + MdToString(same));
+          made = std::move(again);
+          md1 = same;
+        } else {
+          auto restore = make(md1);
+          if (restore.ok()) made = std::move(restore);
+        }
+      }
+    }
+    if (!made.ok()) return made.status();
+    auto pd = std::move(made).value();
     PL_ASSIGN_OR_RETURN(memory src0, b.In(a, md0));
     PL_ASSIGN_OR_RETURN(memory src1, b.In(c, md1));
     PL_ASSIGN_OR_RETURN(memory dst, b.OutInPlace(0, out, pd.dst_desc(), a));

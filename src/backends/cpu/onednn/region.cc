@@ -513,6 +513,7 @@ class Planner final : public PlanBuilder {
 
   void Step(dnnl::primitive prim, std::unordered_map<int, memory> args, const Md& scratchpad) override {
     const int s = static_cast<int>(plan_->steps.size());
+    CheckImpl(prim, args);
     if (scratchpad.get_size() > 0) args[DNNL_ARG_SCRATCHPAD] = AddMem(scratchpad, MemRec::Loc::kScratch, -1);
     for (auto& kv : args) Use(kv.second, s);
     plan_->steps.push_back({std::move(prim), nullptr, std::move(args), node_index_});
@@ -525,6 +526,22 @@ class Planner final : public PlanBuilder {
   }
 
  private:
+  // Records a reference / generic implementation chosen for this step (plan time only).
+  void CheckImpl(const dnnl::primitive& prim, const std::unordered_map<int, memory>& args) const {
+    const char* impl = "";
+    const_dnnl_primitive_desc_t pd = nullptr;
+    if (!prim || dnnl_primitive_get_primitive_desc(prim.get(), &pd) != dnnl_success ||
+        dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success || impl == nullptr)
+      return;
+    size_t bytes = 0;
+    std::string mds;
+    for (const auto& kv : args)
+      if (kv.first != DNNL_ARG_SCRATCHPAD && kv.second) {
+        bytes = std::max(bytes, kv.second.get_desc().get_size());
+        mds += " " + MdToString(kv.second.get_desc());
+      }
+    if (IsGenericImpl(impl, bytes)) NoteRefImpl(name() + ": " + impl + mds);
+  }
 
   // ----- Concat in place: producers write into slices of the Concat's output -----
   struct ConcatBuf {
