@@ -118,6 +118,19 @@ Status CompiledModel::CompileInto(std::shared_ptr<const ir::Graph> graph, Compil
         step.backend = backend;
         step.type_input = def.type_input();
         step.accepted_types = def.types();
+        if (dt == DataType::kUndefined && !def.types().empty()) {
+          // dtype known only at run time: prepare this backend's kernels for the other dtypes too.
+          for (const auto& alt : candidates) {
+            if (alt == entry || alt->def.types().empty() || alt->def.type_input() != def.type_input()) continue;
+            StatusOr<std::unique_ptr<Kernel>> k = Status::Internal("not run");
+            try {
+              k = alt->factory(info);
+            } catch (const std::exception&) {
+              continue;
+            }
+            if (k.ok()) step.alternatives.push_back({std::shared_ptr<const Kernel>(std::move(k).value()), alt->def.types()});
+          }
+        }
         break;
       }
       if (step.kernel) break;

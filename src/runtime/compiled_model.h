@@ -22,6 +22,13 @@ struct CompiledStep {
   std::vector<int> inputs, outputs;      // value ids (-1 = omitted)
   int type_input = 0;                    // input whose dtype the kernel was chosen for
   std::vector<DataType> accepted_types;  // empty = any
+  // Where the input dtype was unknown at compile time (a value read from an enclosing scope of a
+  // nested subgraph), the same backend's kernels for the other dtypes, picked at run time.
+  struct Alternative {
+    std::shared_ptr<const Kernel> kernel;
+    std::vector<DataType> types;
+  };
+  std::vector<Alternative> alternatives;
 };
 
 struct CompiledGraph {

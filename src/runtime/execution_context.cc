@@ -273,7 +273,25 @@ Status ExecutionContext::RunSteps(const CompiledGraph& cg, Frame* frame, ShapePl
   if (profiling_ && frame->parent == nullptr) profile_.clear();
   for (size_t si = 0; si < cg.steps.size(); ++si) {
     const CompiledStep& step = cg.steps[si];
-    if (!step.accepted_types.empty() && step.type_input >= 0 && step.type_input < static_cast<int>(step.inputs.size()) &&
+    const Kernel* kernel = step.kernel.get();
+    std::unique_ptr<KernelState> alt_state;  // an alternative kernel never shares the step's state
+    std::unique_ptr<KernelState>* state = &states[si];
+    if (!step.alternatives.empty() && step.type_input >= 0 && step.type_input < static_cast<int>(step.inputs.size()) &&
+        step.inputs[step.type_input] >= 0) {
+      DataType dt = frame->values[step.inputs[step.type_input]].dtype();
+      bool primary = false;
+      for (DataType a : step.accepted_types) primary |= a == dt;
+      for (size_t k = 0; !primary && k < step.alternatives.size(); ++k) {
+        bool match = false;
+        for (DataType a : step.alternatives[k].types) match |= a == dt;
+        if (match) {
+          kernel = step.alternatives[k].kernel.get();
+          state = &alt_state;
+          break;
+        }
+      }
+    }
+    if (kernel == step.kernel.get() && !step.accepted_types.empty() && step.type_input >= 0 && step.type_input < static_cast<int>(step.inputs.size()) &&
         step.inputs[step.type_input] >= 0) {
       DataType dt = frame->values[step.inputs[step.type_input]].dtype();
       bool ok = false;
@@ -282,11 +300,11 @@ Status ExecutionContext::RunSteps(const CompiledGraph& cg, Frame* frame, ShapePl
         return Status::InvalidArgument(step.info.Describe() + ": input " + std::to_string(step.type_input) + " is " +
                                        DataTypeName(dt) + ", which its " + step.backend + " kernel does not take");
     }
-    StepContext ctx(this, frame, &step, &states[si], static_cast<int>(si), plan, arena, overflow);
+    StepContext ctx(this, frame, &step, state, static_cast<int>(si), plan, arena, overflow);
     auto t0 = std::chrono::steady_clock::now();
     Status s;
     try {
-      s = step.kernel->Compute(ctx);
+      s = kernel->Compute(ctx);
     } catch (const std::bad_alloc&) {
       s = Status::OutOfMemory(step.info.Describe() + ": allocation failed (" + step.backend + " kernel)");
     } catch (const std::exception& e) {
