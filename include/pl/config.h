@@ -60,6 +60,10 @@ class Config {
   // Upper bound on Loop iterations, so a bad trip count fails cleanly instead of running forever.
   void SetMaxLoopIterations(int64_t n) { max_loop_iterations_ = n; }
   int64_t max_loop_iterations() const { return max_loop_iterations_; }
+  // Largest single tensor (bytes) a run may allocate; larger fails with ResourceExhausted naming
+  // the value before allocating. 0 = the machine's physical memory.
+  void SetMaxTensorBytes(int64_t bytes) { max_tensor_bytes_ = bytes < 0 ? 0 : bytes; }
+  int64_t max_tensor_bytes() const { return max_tensor_bytes_; }
   // Captures and replays CUDA Graphs per input-shape signature (CUDA backend only).
   void SwitchCudaGraph(bool on) { cuda_graph_ = on; }
   bool cuda_graph() const { return cuda_graph_; }
@@ -77,6 +81,7 @@ class Config {
   bool check_model_ = true;
   bool cuda_graph_ = false;
   int64_t max_loop_iterations_ = 1 << 20;
+  int64_t max_tensor_bytes_ = 0;
   std::set<std::string> disabled_passes_;
 };
 

@@ -1,6 +1,10 @@
 #include "src/runtime/execution_context.h"
 
+#include <unistd.h>
+
+#include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <new>
 #include <stdexcept>
@@ -106,7 +110,14 @@ StatusOr<Tensor*> StepContext::Output(int i, const Shape& shape, DataType dtype)
   }
   Tensor& t = frame_->values[v];
   const ir::Value& meta = frame_->graph->graph->values[v];
+  if (ShapeNumElements(shape) > std::numeric_limits<int64_t>::max() / 16)
+    return Status::ResourceExhausted(step_->info.Describe() + ": output '" + meta.name + "' " + ShapeToString(shape) +
+                                     " is too large to allocate");
   const size_t bytes = static_cast<size_t>(ShapeNumElements(shape)) * DataTypeSize(dtype);
+  if (bytes > ec_->max_tensor_bytes_)
+    return Status::ResourceExhausted(step_->info.Describe() + ": output '" + meta.name + "' " + ShapeToString(shape) +
+                                     " needs " + std::to_string(bytes) + " bytes, over the limit of " +
+                                     std::to_string(ec_->max_tensor_bytes_) + " (Config::SetMaxTensorBytes)");
   if (Tensor* slot = frame_->output_slots.empty() ? nullptr : frame_->output_slots[v]) {
     // A graph output: written straight into the predictor's output tensor (buffer reused).
     PL_RETURN_IF_ERROR(slot->Reshape(shape));
@@ -145,6 +156,11 @@ ExecutionContext::ExecutionContext(std::shared_ptr<const CompiledModel> model) :
     outputs_.push_back(std::move(t));
   }
   intra_op_threads_ = model_->config().intra_op_threads();
+  max_tensor_bytes_ = static_cast<size_t>(model_->config().max_tensor_bytes());
+  if (max_tensor_bytes_ == 0) {
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    max_tensor_bytes_ = pages > 0 && page > 0 ? static_cast<size_t>(pages) * static_cast<size_t>(page) : SIZE_MAX;
+  }
 }
 
 ExecutionContext::~ExecutionContext() = default;

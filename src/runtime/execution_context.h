@@ -60,6 +60,7 @@ class ExecutionContext {
   std::shared_ptr<void> workspace_;
   size_t workspace_capacity_ = 0;
   int intra_op_threads_ = 1;
+  size_t max_tensor_bytes_ = SIZE_MAX;  // Config::max_tensor_bytes, 0 resolved to physical memory
   bool profiling_ = false;
   std::vector<Predictor::NodeTiming> profile_;
   Status poisoned_;

@@ -132,3 +132,36 @@ TEST(RobustnessModel, DeclaredHugeRank4IsInvalidArgument) {
 
 }  // namespace
 }  // namespace pl
+
+namespace pl {
+namespace {
+// An output larger than Config::SetMaxTensorBytes fails with ResourceExhausted naming the value,
+// before anything is allocated; within the limit the same predictor runs.
+TEST(RobustnessLimits, MaxTensorBytesIsResourceExhausted) {
+  Tensor x = test::T_<float>({4}, {1, 2, 3, 4});
+  x.set_name("x");
+  Config c;
+  c.SetModelBuffer(test::BuildModel({test::NodeSpec{"Relu", "", {"x"}, {"r"}, {}},
+                                     test::NodeSpec{"Add", "", {"r", "x"}, {"y"}, {}}}, {x}, {}, {"y"}));
+  c.SetBackends({kBackendCpuRef});
+  c.SetMaxTensorBytes(64);
+  auto p = CreatePredictor(c);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  std::vector<Tensor> out;
+  ASSERT_TRUE((*p)->Run({test::T_<float>({4}, {1, -2, 3, 4})}, &out).ok());
+  x = test::T_<float>({4}, {1, 2, 3, 4});
+  std::vector<float> big(100, 1.f);
+  onnx::ModelProto m;  // a model with symbolic dims, so a bigger request reaches the kernels
+  m.ParseFromString(c.model_bytes());
+  m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(0)->set_dim_param("N");
+  c.SetModelBuffer(m.SerializeAsString());
+  c.SetMaxTensorBytes(64);
+  p = CreatePredictor(c);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  Status s = (*p)->Run({test::T_<float>({100}, big)}, &out);
+  EXPECT_EQ(s.code(), StatusCode::kResourceExhausted) << s.ToString();
+  EXPECT_NE(s.message().find("'r'"), std::string::npos) << s.ToString();
+  EXPECT_TRUE((*p)->Run({test::T_<float>({4}, {1, -2, 3, 4})}, &out).ok());
+}
+}  // namespace
+}  // namespace pl
