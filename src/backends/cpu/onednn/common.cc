@@ -125,9 +125,9 @@ void Note(std::vector<std::string> ImplNotes::*list, const char* tag, const std:
 }
 }  // namespace
 
-bool IsGenericImpl(const std::string& impl, size_t bytes) {
+bool IsGenericImpl(const std::string& impl, size_t reorder_bytes) {
   if (impl.rfind("ref", 0) == 0 || impl.find("gemm:ref") != std::string::npos) return true;
-  return impl.rfind("simple", 0) == 0 && bytes > 16384;
+  return impl.rfind("simple", 0) == 0 && reorder_bytes > 16384;
 }
 void NoteRefImpl(const std::string& what) { Note(&ImplNotes::chosen, "reference implementation chosen:", what); }
 void NoteAvoidedRef(const std::string& what) { Note(&ImplNotes::avoided, "reference implementation avoided:", what); }

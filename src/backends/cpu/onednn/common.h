@@ -40,7 +40,9 @@ std::string MdToString(const Md& md);
 // implementation on more than a few KB is a hot-path bug on that ISA: NoteRefImpl records it
 // (and prints it once at PL_ONEDNN_VERBOSE); NoteAvoidedRef records a form picked instead of one.
 // Both are thread-safe. `impl` is primitive_desc::impl_info_str().
-bool IsGenericImpl(const std::string& impl, size_t bytes);
+// `reorder_bytes`: the size of a reorder's largest operand (0 for other primitives, whose
+// "simple" implementations, e.g. concat and layer normalization, are oneDNN's fast ones).
+bool IsGenericImpl(const std::string& impl, size_t reorder_bytes);
 void NoteRefImpl(const std::string& what);
 void NoteAvoidedRef(const std::string& what);
 // Everything NoteRefImpl / NoteAvoidedRef saw in this process (tests assert on them).

@@ -23,6 +23,27 @@ using dnnl::prop_kind;
 // ones and sends padded-channel tensors to reference kernels elsewhere).
 Md AnyMd(const Dims& dims) { return Md(dims, memory::data_type::f32, memory::format_tag::any); }
 
+// Below AVX-512, oneDNN 2.6 picks nChw8c for most convolutions, and then runs the broadcast
+// multiplies of squeeze-excitation blocks, nearest upsampling and channel Concats through generic
+// kernels or extra copies. Its AVX2 kernels take nhwc as fast (measured on PP-OCR det/rec/cls
+// at ONEDNN_MAX_CPU_ISA=AVX2: same latency within noise, 28.7 -> 20.4 MB per det clone), so
+// there every 2-D convolution's activations are channels-last, as brgconv chooses on AVX-512, and
+// the region planner's in-place forms work the same at every ISA. `any` stays the fallback where
+// the channels-last primitive would be slow.
+bool ChannelsLastActivations() {
+  static const bool on = [] {
+    const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
+    return !(isa == dnnl::cpu_isa::avx512_core || isa == dnnl::cpu_isa::avx512_core_vnni ||
+             isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx ||
+             isa == dnnl::cpu_isa::avx512_mic || isa == dnnl::cpu_isa::avx512_mic_4ops);
+  }();
+  return on;
+}
+Md ActMd(const Dims& dims) {
+  if (ChannelsLastActivations() && dims.size() == 4) return Md(dims, memory::data_type::f32, memory::format_tag::acdb);
+  return AnyMd(dims);
+}
+
 // Geometry of one convolution for one input shape.
 struct Geometry {
   Dims src, dst, strides, dilates, pad_l, pad_r;  // dilates in oneDNN's convention (d - 1)
@@ -107,8 +128,9 @@ class ConvBase : public Op {
     if (!geo.ok()) return Status::Unimplemented(describe_ + ": " + geo.status().message());
     Md wmd;
     Status s = Guard(describe_, [&] {
-      auto pd = MakePd(*geo, AnyMd(geo->src), Md(WeightDims(), memory::data_type::f32, memory::format_tag::any),
-                       AnyMd(geo->dst), ScratchpadAttr());
+      const Md wany(WeightDims(), memory::data_type::f32, memory::format_tag::any);
+      auto pd = MakePd(*geo, ActMd(geo->src), wany, ActMd(geo->dst), ScratchpadAttr());
+      if (IsSlowImpl(pd.impl_info_str())) pd = MakePd(*geo, AnyMd(geo->src), wany, AnyMd(geo->dst), ScratchpadAttr());
       wmd = pd.weights_desc();
     });
     if (!s.ok()) return Status::Unimplemented(s.message());
@@ -432,12 +454,15 @@ class ConvBase : public Op {
     dnnl::primitive_desc pd;
     Md dw_wmd, dw_bmd;
     PL_RETURN_IF_ERROR(Guard(why, [&] {
-      pd = MakePd(g, AnyMd(g.src), Md(WeightDims(), f32, memory::format_tag::any), AnyMd(g.dst), attr);
+      const Md wany(WeightDims(), f32, memory::format_tag::any);
+      pd = MakePd(g, AnyMd(g.src), wany, AnyMd(g.dst), attr);
       dw_wmd = pd.query_md(dnnl::query::exec_arg_md, DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_WEIGHTS);
       dw_bmd = pd.query_md(dnnl::query::exec_arg_md, DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_BIAS);
     }));
     const DwFusion mode = DwFusionMode();
-    if (IsRefImpl(pd.impl_info_str()) || mode == DwFusion::kBands) {
+    // Channels-last below AVX-512: oneDNN 2.6's fused 1x1 + depthwise kernels there are
+    // blocked-only (given nhwc they compute wrong values), so those maps take the row bands.
+    if (IsRefImpl(pd.impl_info_str()) || mode == DwFusion::kBands || (ChannelsLastActivations() && mode != DwFusion::kOneDnn)) {
       // oneDNN keeps its fused kernel for shapes its heuristics like (big maps on AVX-512 here);
       // where it declines, a big 1x1 output goes through row bands instead.
       if (mode == DwFusion::kBands || (mode == DwFusion::kAuto && ShapeNumElements({x[0], out_c_, x[2], x[3]}) * 4 >= kBandedMinBytes))
@@ -624,7 +649,7 @@ class ConvBase : public Op {
     // Layouts: oneDNN's choice; a plain output when only the outside reads it (saves a reorder).
     dnnl::primitive_desc pd0;
     Status s = Guard(describe_, [&] {
-      const Md dst = AnyMd(g.dst);
+      const Md dst = ActMd(g.dst);
       auto fast = [&](const Md& src, const Md& d) {
         try {
           dnnl::primitive_desc p = MakePd(g, src, wany, d, ScratchpadAttr());
@@ -638,8 +663,9 @@ class ConvBase : public Op {
       };
       // A plain output when only the outside reads it (saves a reorder), if a fast kernel writes it.
       // (Taking the input's layout as it comes, instead of oneDNN's choice, measured no better.)
-      if (b.PreferPlainOutput(0) && fast(AnyMd(g.src), PlainMd(dst_shape))) return;
-      pd0 = MakePd(g, AnyMd(g.src), wany, dst, ScratchpadAttr());
+      if (b.PreferPlainOutput(0) && fast(ActMd(g.src), PlainMd(dst_shape))) return;
+      if (fast(ActMd(g.src), dst)) return;
+      pd0 = MakePd(g, AnyMd(g.src), wany, AnyMd(g.dst), ScratchpadAttr());
     });
     PL_RETURN_IF_ERROR(s);
     const Md src_md = pd0.src_desc(), wei_md = pd0.weights_desc(), dst_md = pd0.dst_desc();

@@ -216,14 +216,27 @@ class ConcatOp final : public Op {
       if (ShapeNumElements(s) > 0) parts.push_back(i);
     }
     if (parts.empty() || ShapeNumElements(out) == 0) return Status::Unimplemented(describe_ + ": empty output");
-    // Inputs keep their layouts when they share one; otherwise all go plain.
-    bool same = true;
-    for (int i : parts) same &= b.InMd(i).data.format_desc.blocking.inner_nblks == b.InMd(parts[0]).data.format_desc.blocking.inner_nblks;
+    // Inputs keep their layout when they share one; otherwise all take the first one's (the others
+    // reordered), or go plain. oneDNN 2.6 concatenates mixed layouts only with ref:any.
     std::vector<Md> mds;
-    for (int i : parts) mds.push_back(same ? b.InMd(i) : PlainMd(b.InShape(i)));
+    for (int i : parts) {
+      const Md like = SameLayout(b.InMd(parts[0]), ToDims(b.InShape(i)));
+      mds.push_back(like.get_size() > 0 ? like : PlainMd(b.InShape(i)));
+    }
     Md dst_md = b.PreferPlainOutput(0) ? PlainMd(out) : Md(ToDims(out), memory::data_type::f32, memory::format_tag::any);
     dnnl::concat::primitive_desc pd;
     PL_RETURN_IF_ERROR(Guard(describe_, [&] { pd = dnnl::concat::primitive_desc(dst_md, static_cast<int>(axis), mds, Engine(), ScratchpadAttr()); }));
+    if (IsRefImpl(pd.impl_info_str())) {
+      std::vector<Md> plain;
+      for (int i : parts) plain.push_back(PlainMd(b.InShape(i)));
+      dnnl::concat::primitive_desc alt;
+      if (Guard(describe_, [&] { alt = dnnl::concat::primitive_desc(PlainMd(out), static_cast<int>(axis), plain, Engine(), ScratchpadAttr()); }).ok() &&
+          !IsRefImpl(alt.impl_info_str())) {
+        NoteAvoidedRef(describe_ + ": concat " + pd.impl_info_str() + ", inputs made plain");
+        pd = alt;
+        mds = plain;
+      }
+    }
     std::unordered_map<int, memory> args;
     for (size_t k = 0; k < parts.size(); ++k) {
       PL_ASSIGN_OR_RETURN(memory m, b.In(parts[k], mds[k]));

@@ -540,7 +540,9 @@ class Planner final : public PlanBuilder {
         bytes = std::max(bytes, kv.second.get_desc().get_size());
         mds += " " + MdToString(kv.second.get_desc());
       }
-    if (IsGenericImpl(impl, bytes)) NoteRefImpl(name() + ": " + impl + mds);
+    dnnl_primitive_kind_t kind = dnnl_undefined_primitive;
+    dnnl_primitive_desc_query(pd, dnnl_query_primitive_kind, 0, &kind);
+    if (IsGenericImpl(impl, kind == dnnl_reorder ? bytes : 0)) NoteRefImpl(name() + ": " + impl + mds);
   }
 
   // ----- Concat in place: producers write into slices of the Concat's output -----
