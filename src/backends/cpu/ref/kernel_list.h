@@ -31,3 +31,4 @@ PL_CPU_REF_KERNEL(IndexOps)       // index_ops.cc: NonZero Trilu
 PL_CPU_REF_KERNEL(Resize)         // resize.cc: Resize Upsample
 PL_CPU_REF_KERNEL(ControlFlow)    // control_flow.cc: If Loop Scan
 PL_CPU_REF_KERNEL(Recurrent)      // rnn.cc: LSTM GRU RNN
+PL_CPU_REF_KERNEL(NonMaxSuppression)  // nms.cc: NonMaxSuppression
