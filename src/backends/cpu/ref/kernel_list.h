@@ -32,3 +32,4 @@ PL_CPU_REF_KERNEL(Resize)         // resize.cc: Resize Upsample
 PL_CPU_REF_KERNEL(ControlFlow)    // control_flow.cc: If Loop Scan
 PL_CPU_REF_KERNEL(Recurrent)      // rnn.cc: LSTM GRU RNN
 PL_CPU_REF_KERNEL(NonMaxSuppression)  // nms.cc: NonMaxSuppression
+PL_CPU_REF_KERNEL(Roi)                // roi.cc: RoiAlign MaxRoiPool
