@@ -144,6 +144,24 @@ Status CompiledModel::CompileInto(std::shared_ptr<const ir::Graph> graph, Compil
                                    std::to_string(n.opset) + ", input dtype " + DataTypeName(dt) + ") at node '" +
                                    n.name + "' on backends [" + bl + "]" + reasons);
     }
+    if (step.backend != "cpu_ref" && std::find(backends_.begin(), backends_.end(), "cpu_ref") != backends_.end()) {
+      for (const auto& entry : registry.Find(n.domain, n.op_type, n.opset, "cpu_ref", DataType::kUndefined)) {
+        const DataType dt = entry->def.type_input() < 0 ? DataType::kUndefined : info.InputType(entry->def.type_input());
+        const auto& types = entry->def.types();
+        if (!types.empty() && dt != DataType::kUndefined && std::find(types.begin(), types.end(), dt) == types.end()) continue;
+        StatusOr<std::unique_ptr<Kernel>> k = Status::Internal("not run");
+        try {
+          k = entry->factory(info);
+        } catch (const std::exception&) {
+          continue;
+        }
+        if (k.ok()) {
+          step.fallback = std::shared_ptr<const Kernel>(std::move(k).value());
+          shared_bytes_ += step.fallback->SharedBytes();
+          break;
+        }
+      }
+    }
     shared_bytes_ += step.kernel->SharedBytes();
     out->steps.push_back(std::move(step));
   }

@@ -29,6 +29,10 @@ struct CompiledStep {
     std::vector<DataType> types;
   };
   std::vector<Alternative> alternatives;
+  // A cpu_ref kernel for the same node where another backend was chosen: run when that backend
+  // declines a shape only seen at run time (Compute returns Unimplemented), so a run never fails
+  // because one backend declined.
+  std::shared_ptr<const Kernel> fallback;
 };
 
 struct CompiledGraph {

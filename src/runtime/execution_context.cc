@@ -326,6 +326,19 @@ Status ExecutionContext::RunSteps(const CompiledGraph& cg, Frame* frame, ShapePl
     } catch (const std::exception& e) {
       s = Status::DeviceError(step.info.Describe() + ": " + step.backend + " kernel threw: " + e.what());
     }
+    if (!s.ok() && s.code() == StatusCode::kUnimplemented && step.fallback && kernel != step.fallback.get()) {
+      // The chosen backend declined this shape at run time (oneDNN may refuse a primitive only
+      // for some shapes): the node runs on cpu_ref instead, with a state of its own.
+      std::unique_ptr<KernelState> fallback_state;
+      StepContext fctx(this, frame, &step, &fallback_state, static_cast<int>(si), plan, arena, overflow);
+      try {
+        s = step.fallback->Compute(fctx);
+      } catch (const std::bad_alloc&) {
+        s = Status::OutOfMemory(step.info.Describe() + ": allocation failed (cpu_ref fallback kernel)");
+      } catch (const std::exception& e) {
+        s = Status::DeviceError(step.info.Describe() + ": cpu_ref fallback kernel threw: " + e.what());
+      }
+    }
     if (!s.ok()) {
       if (s.message().find("'" + step.info.name + "'") == std::string::npos) s = s.WithContext(step.info.Describe());
       return s;

@@ -84,6 +84,42 @@ TEST(CustomOp, UserKernelOverridesBuiltin) {
   EXPECT_EQ(run({"cpu_ref"}), (std::vector<float>{0.f, 3.f}));
 }
 
+TEST(CustomOp, RunTimeDeclineFallsBackToCpuRef) {
+  // A backend that declines some shapes only at run time (as oneDNN may refuse a primitive for a
+  // shape it first sees then): that node runs on cpu_ref for the shape, and the run succeeds.
+  class PickyNeg : public pl::Kernel {
+   public:
+    pl::Status Compute(pl::KernelContext& ctx) const override {
+      const pl::Tensor* x = ctx.Input(0);
+      if (x->NumElements() > 2) return pl::Status::Unimplemented("picky: more than 2 elements");
+      PL_ASSIGN_OR_RETURN(pl::Tensor * y, ctx.Output(0, x->shape()));
+      for (int64_t i = 0; i < x->NumElements(); ++i) y->MutableData<float>()[i] = -x->Data<float>()[i];
+      return pl::Status::Ok();
+    }
+  };
+  ASSERT_TRUE(pl::KernelRegistry::Global()
+                  .Register(pl::KernelDef("Neg").Domain("").Opset(1).Types<float>().Backend("picky_backend"),
+                            pl::MakeKernelFactory<PickyNeg>())
+                  .ok());
+  auto run = [](std::vector<std::string> backends, pl::Tensor x) -> pl::StatusOr<std::vector<float>> {
+    auto r = pl::test::RunOp("Neg", {std::move(x)}, {}, 1, 13, {}, backends);
+    if (!r.ok()) return r.status();
+    return pl::test::ToVec<float>((*r)[0]);
+  };
+  auto small = run({"picky_backend", "cpu_ref"}, pl::test::T_<float>({2}, {1.f, -2.f}));
+  ASSERT_TRUE(small.ok()) << small.status().ToString();
+  EXPECT_EQ(*small, (std::vector<float>{-1.f, 2.f}));
+  auto big = run({"picky_backend", "cpu_ref"}, pl::test::T_<float>({3}, {1.f, -2.f, 4.f}));
+  ASSERT_TRUE(big.ok()) << big.status().ToString();
+  EXPECT_EQ(*big, (std::vector<float>{-1.f, 2.f, -4.f}));
+  // Declined twice more (the same shape again, then another): still answered, still correct.
+  for (int n : {3, 5}) {
+    auto again = run({"picky_backend", "cpu_ref"}, pl::test::T_<float>({n}, std::vector<float>(n, 1.f)));
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    EXPECT_EQ(*again, std::vector<float>(n, -1.f));
+  }
+}
+
 TEST(CustomOp, RegistrationValidatesDefs) {
   EXPECT_FALSE(pl::RegisterKernel<ScaledSwish>(pl::KernelDef("")).ok());
   EXPECT_FALSE(pl::RegisterKernel<ScaledSwish>(pl::KernelDef("X").Opset(5, 2)).ok());
