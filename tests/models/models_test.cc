@@ -20,9 +20,7 @@
 #include <vector>
 
 #include "pl/pl.h"
-#ifdef PL_WITH_ONEDNN
-#include "src/backends/cpu/onednn/common.h"
-#endif
+#include "tests/util/ref_impl_check.h"
 #include "src/onnx/tensor_proto.h"
 
 #ifndef PL_MODELS_DIR_DEFAULT
@@ -182,26 +180,12 @@ INSTANTIATE_TEST_SUITE_P(PaddleOcr, ModelsTest,
 
 }  // namespace
 
-// After every model was planned: no oneDNN primitive of theirs may be a reference or generic
-// implementation, at whatever ISA this process runs (ctest runs the binary a second time under
-// ONEDNN_MAX_CPU_ISA=AVX2). Returns the number chosen, and prints what was avoided.
-int ReferenceKernelsChosen() {
-#ifdef PL_WITH_ONEDNN
-  for (const std::string& a : pl::onednn::RefImplsAvoided()) std::printf("reference implementation avoided: %s\n", a.c_str());
-  const std::vector<std::string> chosen = pl::onednn::RefImplsChosen();
-  for (const std::string& c : chosen) std::printf("FAILED: reference implementation chosen: %s\n", c.c_str());
-  return static_cast<int>(chosen.size());
-#else
-  return 0;
-#endif
-}
-
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   bool any = false;
   for (const Case& c : kCases) any = any || Exists(CaseDir(c) + "/meta.json");
   int rc = RUN_ALL_TESTS();
-  if (ReferenceKernelsChosen() > 0 && rc == 0) rc = 1;
+  if (pl::test::ReferenceKernelsChosen() > 0 && rc == 0) rc = 1;
   if (!any && rc == 0) {
     std::printf("models_test: skipped: no references under %s/refs (npm registry unreachable?)\n",
                 ModelsDir().c_str());

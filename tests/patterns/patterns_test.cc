@@ -7,9 +7,7 @@
 #include <cmath>
 
 #include "pl/pl.h"
-#ifdef PL_WITH_ONEDNN
-#include "src/backends/cpu/onednn/common.h"
-#endif
+#include "tests/util/ref_impl_check.h"
 #include "src/onnx/tensor_proto.h"
 
 namespace {
@@ -82,24 +80,10 @@ TEST(PatternsNames, OutputNamesKeptVerbatim) {
 
 }  // namespace
 
-// After every model was planned: no oneDNN primitive of theirs may be a reference or generic
-// implementation, at whatever ISA this process runs (ctest runs the binary a second time under
-// ONEDNN_MAX_CPU_ISA=AVX2). Returns the number chosen, and prints what was avoided.
-int ReferenceKernelsChosen() {
-#ifdef PL_WITH_ONEDNN
-  for (const std::string& a : pl::onednn::RefImplsAvoided()) std::printf("reference implementation avoided: %s\n", a.c_str());
-  const std::vector<std::string> chosen = pl::onednn::RefImplsChosen();
-  for (const std::string& c : chosen) std::printf("FAILED: reference implementation chosen: %s\n", c.c_str());
-  return static_cast<int>(chosen.size());
-#else
-  return 0;
-#endif
-}
-
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   g_dir = argc > 1 ? argv[1] : "pattern_models";
   int rc = RUN_ALL_TESTS();
-  if (ReferenceKernelsChosen() > 0 && rc == 0) rc = 1;
+  if (pl::test::ReferenceKernelsChosen() > 0 && rc == 0) rc = 1;
   return rc;
 }
