@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
 #ifdef PL_SERVER_WITH_GRPC
   std::unique_ptr<pl::server::GrpcServer> grpc;
   if (grpc_port >= 0) {
-    auto g = pl::server::GrpcServer::Start(&state, grpc_port);
+    auto g = pl::server::GrpcServer::Start(&state, grpc_port, static_cast<int64_t>(body_limit));
     if (!g.ok()) return Log(g.status().ToString()), 1;
     grpc = std::move(*g);
   }
@@ -142,6 +142,9 @@ int main(int argc, char** argv) {
   if (grpc_port >= 0) Log("gRPC front end not built yet: --grpc-port ignored");
 #endif
   Log("serving HTTP on " + std::to_string(acceptor.local_endpoint().port()));
+#ifdef PL_SERVER_WITH_GRPC
+  if (grpc) Log("serving gRPC on " + std::to_string(grpc->port()));
+#endif
 
   std::thread accept_thread([&] {
     for (;;) {
