@@ -174,6 +174,18 @@ int main(int argc, char** argv) {
   state.repo->DrainAll();
   // Let the last replies leave their sockets.
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // What was accepted and what was answered: every request a pool accepted ran, expired or was
+  // cancelled, and every one got its reply (the drain test checks these against its clients).
+  uint64_t ok = 0, submitted = 0, answered = 0;
+  for (const auto& m : state.repo->models()) {
+    ok += m->metrics.success;
+    if (!m->pool) continue;
+    auto st = m->pool->stats();
+    submitted += st.submitted;
+    answered += st.completed + st.expired + st.cancelled;
+  }
+  Log("exit: succeeded " + std::to_string(ok) + ", pool accepted " + std::to_string(submitted) + ", answered " +
+      std::to_string(answered));
   Log(left == 0 ? "drained, exiting" : std::to_string(left) + " requests still running at the exit timeout");
   std::fflush(nullptr);
   std::_Exit(left == 0 ? 0 : 1);
