@@ -2,7 +2,7 @@
 """pl_server under load, then SIGTERM: nothing accepted is lost.
 64 client connections (half REST keep-alive, half gRPC) send PL_DRAIN_REQUESTS requests in all
 (default 6000; the issue's full form is 50000) to a dynamically batched model; SIGTERM lands when
-half are done. Checks: readiness false at once; every reply is either a correct result or a
+half are done. Checks: readiness false at once (within 100 ms); every reply is either a correct result or a
 refusal (503 / UNAVAILABLE "shutting down"), never another error or a wrong result; the server
 exits 0 within --exit-timeout-secs; its exit line shows every request a pool accepted answered;
 the clients received exactly as many results as the server counted successes.
@@ -126,10 +126,16 @@ ready_conn = http.client.HTTPConnection("127.0.0.1", http_port, timeout=5)
 ready_conn.connect()  # opened before the signal, so the probe cannot be refused at connect
 t_sig = time.time()
 proc.send_signal(signal.SIGTERM)
-try:
-    ready_conn.request("GET", "/v2/health/ready"); ready_status = ready_conn.getresponse().status
-except (OSError, http.client.HTTPException) as e:
-    ready_status = f"error {e!r}"
+# The signal reaches the server's signal thread asynchronously: readiness must turn false within
+# 100 ms of kill(), while the drain is still going on.
+ready_status = None
+while time.time() - t_sig < 0.1:
+    try:
+        ready_conn.request("GET", "/v2/health/ready"); resp = ready_conn.getresponse(); resp.read()
+        ready_status = resp.status
+    except (OSError, http.client.HTTPException) as e:
+        ready_status = f"error {e!r}"; break
+    if ready_status == 503: break
 try:
     rc = proc.wait(timeout=EXIT_TIMEOUT + 10)
 except subprocess.TimeoutExpired:
@@ -150,7 +156,7 @@ def check(cond, what):
     print(("ok   " if cond else "FAIL ") + what); cond or fails.append(what)
 
 
-check(ready_status == 503, f"readiness false right after SIGTERM ({ready_status})")
+check(ready_status == 503, f"readiness false within 100 ms of SIGTERM ({ready_status})")
 check(rc == 0 and t_exit < EXIT_TIMEOUT, f"exit 0 within --exit-timeout-secs ({rc}, {t_exit:.2f} s)")
 check(counts["wrong"] == 0 and counts["other"] == 0, "every reply a correct result or a shutdown refusal")
 check(counts["ok"] >= TOTAL // 2 - CONC, f"{counts['ok']} results before and during the drain")
