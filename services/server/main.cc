@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
 #ifdef PL_SERVER_WITH_GRPC
   std::unique_ptr<pl::server::GrpcServer> grpc;
   if (grpc_port >= 0) {
-    auto g = pl::server::GrpcServer::Start(&state, grpc_port);
+    auto g = pl::server::GrpcServer::Start(&state, grpc_port, static_cast<int64_t>(body_limit));
     if (!g.ok()) return Log(g.status().ToString()), 1;
     grpc = std::move(*g);
   }
@@ -142,6 +142,9 @@ int main(int argc, char** argv) {
   if (grpc_port >= 0) Log("gRPC front end not built yet: --grpc-port ignored");
 #endif
   Log("serving HTTP on " + std::to_string(acceptor.local_endpoint().port()));
+#ifdef PL_SERVER_WITH_GRPC
+  if (grpc) Log("serving gRPC on " + std::to_string(grpc->port()));
+#endif
 
   std::thread accept_thread([&] {
     for (;;) {
@@ -171,6 +174,18 @@ int main(int argc, char** argv) {
   state.repo->DrainAll();
   // Let the last replies leave their sockets.
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // What was accepted and what was answered: every request a pool accepted ran, expired or was
+  // cancelled, and every one got its reply (the drain test checks these against its clients).
+  uint64_t ok = 0, submitted = 0, answered = 0;
+  for (const auto& m : state.repo->models()) {
+    ok += m->metrics.success;
+    if (!m->pool) continue;
+    auto st = m->pool->stats();
+    submitted += st.submitted;
+    answered += st.completed + st.expired + st.cancelled;
+  }
+  Log("exit: succeeded " + std::to_string(ok) + ", pool accepted " + std::to_string(submitted) + ", answered " +
+      std::to_string(answered));
   Log(left == 0 ? "drained, exiting" : std::to_string(left) + " requests still running at the exit timeout");
   std::fflush(nullptr);
   std::_Exit(left == 0 ? 0 : 1);

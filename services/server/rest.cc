@@ -12,6 +12,7 @@
 #include "rapidjson/error/en.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
+#include "services/server/infer_core.h"
 
 namespace pl::server {
 namespace {
@@ -162,7 +163,7 @@ bool BinaryParam(const rapidjson::Value& obj, const char* key) {
   return b != p->value.MemberEnd() && b->value.IsBool() && b->value.GetBool();
 }
 
-HttpReply Infer(ServerState& state, Model& m, const std::string& header_length, std::string& body) {
+HttpReply Infer(Model& m, const std::string& header_length, std::string& body) {
   auto t0 = Clock::now();
   size_t json_len = body.size();
   if (!header_length.empty()) {
@@ -181,9 +182,6 @@ HttpReply Infer(ServerState& state, Model& m, const std::string& header_length, 
   if (!d.IsObject() || !d.HasMember("inputs") || !d["inputs"].IsArray())
     return m.metrics.Fail("bad_request"), Error(400, "request needs an 'inputs' array");
   const auto& inputs = d["inputs"];
-  if (inputs.Size() != m.inputs.size())
-    return m.metrics.Fail("bad_request"), Error(400, "model '" + m.name + "' takes " + std::to_string(m.inputs.size()) +
-                                                     " inputs, request has " + std::to_string(inputs.Size()));
   size_t binary_pos = json_len;
   std::vector<Tensor> tensors;
   for (const auto& in : inputs.GetArray()) {
@@ -226,14 +224,12 @@ HttpReply Infer(ServerState& state, Model& m, const std::string& header_length, 
   if (binary_pos != body.size())
     return m.metrics.Fail("bad_request"), Error(400, std::to_string(body.size() - binary_pos) + " bytes of binary data left over");
 
-  services::RequestOptions ro;
-  int64_t timeout_us = m.config.default_timeout_us;
+  int64_t timeout_us = 0;
   if (d.HasMember("parameters") && d["parameters"].IsObject() && d["parameters"].HasMember("timeout")) {
     const auto& t = d["parameters"]["timeout"];
     if (!t.IsInt64() || t.GetInt64() < 0) return m.metrics.Fail("bad_request"), Error(400, "parameter 'timeout' must be microseconds >= 0");
     timeout_us = t.GetInt64();
   }
-  if (timeout_us > 0) ro.deadline = t0 + std::chrono::microseconds(timeout_us);
   bool all_binary = BinaryParam(d, "binary_data_output");
   std::vector<std::pair<std::string, bool>> wanted;  // requested outputs, binary?
   if (d.HasMember("outputs") && d["outputs"].IsArray()) {
@@ -241,24 +237,15 @@ HttpReply Infer(ServerState& state, Model& m, const std::string& header_length, 
       if (!o.IsObject() || !o.HasMember("name") || !o["name"].IsString())
         return m.metrics.Fail("bad_request"), Error(400, "each requested output needs a 'name'");
       std::string n = o["name"].GetString();
-      bool known = false;
-      for (const auto& v : m.outputs) known |= v.name == n;
-      if (!known) return m.metrics.Fail("bad_request"), Error(400, "model '" + m.name + "' has no output '" + n + "'");
+      if (OutputIndex(m, n) < 0) return m.metrics.Fail("bad_request"), Error(400, "model '" + m.name + "' has no output '" + n + "'");
       wanted.emplace_back(n, all_binary || BinaryParam(o, "binary_data"));
     }
   } else {
     for (const auto& v : m.outputs) wanted.emplace_back(v.name, all_binary);
   }
 
-  ++m.metrics.pending;
-  int64_t rows = tensors.empty() || tensors[0].shape().empty() ? 1 : tensors[0].shape()[0];
-  auto fut = m.pool->Submit(std::move(tensors), ro);
-  services::OutputsOr result = fut.get();
-  --m.metrics.pending;
-  if (!result.ok()) {
-    m.metrics.Fail(FailureReason(result.status()));
-    return Error(HttpStatusOf(result.status()), result.status().ToString());
-  }
+  services::OutputsOr result = RunInference(m, std::move(tensors), timeout_us, t0);
+  if (!result.ok()) return Error(HttpStatusOf(result.status()), result.status().ToString());
   rapidjson::StringBuffer sb;
   Writer w(sb);
   std::string binary;
@@ -274,9 +261,7 @@ HttpReply Infer(ServerState& state, Model& m, const std::string& header_length, 
   w.Key("outputs");
   w.StartArray();
   for (const auto& [name, bin] : wanted) {
-    size_t idx = 0;
-    while (idx < m.outputs.size() && m.outputs[idx].name != name) ++idx;
-    const Tensor& t = (*result)[idx];
+    const Tensor& t = (*result)[static_cast<size_t>(OutputIndex(m, name))];
     w.StartObject();
     w.Key("name");
     w.String(name.c_str());
@@ -311,10 +296,6 @@ HttpReply Infer(ServerState& state, Model& m, const std::string& header_length, 
     r.content_type = "application/octet-stream";
     r.body += binary;
   }
-  ++m.metrics.success;
-  m.metrics.inference_rows += static_cast<uint64_t>(rows);
-  m.metrics.request_us += static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count());
   return r;
 }
 
@@ -426,7 +407,7 @@ HttpReply HandleHttp(ServerState& state, const std::string& method, const std::s
     if (action == "infer" && method == "POST") {
       if (state.draining) return m->metrics.Fail("shutdown"), Error(503, "server is shutting down");
       if (!m->ready()) return Error(503, "model '" + m->name + "' is not ready: " + m->load_status.ToString());
-      return Infer(state, *m, header_length, body);
+      return Infer(*m, header_length, body);
     }
   }
   return Error(404, "no route " + method + " " + path);
