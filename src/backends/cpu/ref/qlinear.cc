@@ -38,6 +38,8 @@ Status RequireInput(KernelContext& ctx, int i, const Tensor** t) {
 // Requantization of int32 accumulators: y = saturate(round(acc * mult[k]) + zp).
 struct Requant {
   std::vector<float> mult;
+  std::vector<float> b_scale;  // the operand scales and y_scale, kept for per-row A scales
+  float y_scale = 1.f;
   int32_t zp = 0;
   DataType type = DataType::kUint8;
 };
@@ -71,6 +73,8 @@ Status MakeRequant(const NodeInfo& node, float a_scale, const std::vector<float>
   PL_RETURN_IF_ERROR(CheckQ8(node, y_zp, "output zero point"));
   rq->type = y_zp.dtype();
   rq->zp = ReadQ(y_zp, 0);
+  rq->b_scale = b_scale;
+  rq->y_scale = sy[0];
   rq->mult.resize(b_scale.size());
   for (size_t k = 0; k < b_scale.size(); ++k) rq->mult[k] = a_scale * b_scale[k] / sy[0];
   return Status::Ok();
@@ -358,10 +362,11 @@ Status RunIntMatMul(KernelContext& ctx, const Tensor& a, const std::vector<int32
         StoreRow(acc, N, nullptr, 0, y, offset);
         continue;
       }
-      // Multiplier per column (b_scale), times the row's a_scale share when A is per row.
+      // Multiplier per column; with a per-row A scale, (a_scale[i] * b_scale[j]) / y_scale, the same
+      // order of float operations as the per-tensor multiplier.
       const float row = row_scale ? At(*row_scale, i) : 1.f;
       for (int64_t j = 0; j < N; ++j) {
-        const float mult = row_scale ? row * At(rq->mult, j) : At(rq->mult, j);
+        const float mult = row_scale ? row * At(rq->b_scale, j) / rq->y_scale : At(rq->mult, j);
         if (rq->type == DataType::kUint8) qrow[j] = RoundSaturate<uint8_t>(static_cast<float>(acc[j]) * mult, rq->zp);
         else reinterpret_cast<int8_t*>(qrow)[j] = RoundSaturate<int8_t>(static_cast<float>(acc[j]) * mult, rq->zp);
       }
@@ -400,7 +405,7 @@ class QLinearMatMulKernel final : public Kernel {
       PL_RETURN_IF_ERROR(MakeRequant(node, a_scale[0], b_scale, *ys, *yz, &rq));
       return RunIntMatMul(ctx, *a, a_zp, *b, b_zp, &rq, nullptr);
     }
-    // Per-row A scale: multiplier a_scale[i] * (b_scale[j] / y_scale).
+    // Per-row A scale: multiplier (a_scale[i] * b_scale[j]) / y_scale, formed per element.
     PL_RETURN_IF_ERROR(MakeRequant(node, 1.f, b_scale, *ys, *yz, &rq));
     return RunIntMatMul(ctx, *a, a_zp, *b, b_zp, &rq, &a_scale);
   }
