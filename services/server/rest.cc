@@ -433,6 +433,12 @@ std::string MetricsText(const ServerState& state) {
   o << "# HELP nv_inference_request_duration_us Queue + compute time of successful requests\n# TYPE nv_inference_request_duration_us counter\n";
   for (const auto& m : state.repo->models())
     o << "nv_inference_request_duration_us{model=\"" << m->name << "\",version=\"" << m->version << "\"} " << m->metrics.request_us << "\n";
+  o << "# HELP nv_inference_queue_duration_us Time requests waited in the pool's queue\n# TYPE nv_inference_queue_duration_us counter\n";
+  for (const auto& m : state.repo->models())
+    if (m->pool) o << "nv_inference_queue_duration_us{model=\"" << m->name << "\",version=\"" << m->version << "\"} " << m->pool->stats().queue_us << "\n";
+  o << "# HELP nv_inference_compute_infer_duration_us Run time of the executions that served requests, per request\n# TYPE nv_inference_compute_infer_duration_us counter\n";
+  for (const auto& m : state.repo->models())
+    if (m->pool) o << "nv_inference_compute_infer_duration_us{model=\"" << m->name << "\",version=\"" << m->version << "\"} " << m->pool->stats().compute_us << "\n";
   o << "# HELP nv_inference_pending_request_count Requests queued or running\n# TYPE nv_inference_pending_request_count gauge\n";
   for (const auto& m : state.repo->models())
     o << "nv_inference_pending_request_count{model=\"" << m->name << "\",version=\"" << m->version << "\"} " << m->metrics.pending << "\n";
