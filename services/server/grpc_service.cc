@@ -284,6 +284,13 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(ServerState* state, int 
   int limit = static_cast<int>(std::min<int64_t>(max_message_bytes, INT32_MAX));
   b.SetMaxReceiveMessageSize(limit);
   b.SetMaxSendMessageSize(limit);
+  // The handlers block on the pool for the whole inference; with gRPC's default of at most 2
+  // pollers, each finished handler thread exits and a new one is created for the next call. Keep
+  // enough pollers for the concurrent calls we expect, on one completion queue (the pool, not
+  // gRPC, is where the parallelism lives).
+  b.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS, 1);
+  b.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 1);
+  b.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 256);
   g->impl_->server = b.BuildAndStart();
   if (!g->impl_->server || bound == 0)
     return Status::Unavailable("gRPC port " + std::to_string(port) + ": could not bind");

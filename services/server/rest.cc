@@ -339,17 +339,6 @@ int HttpStatusOf(const Status& s) {
   }
 }
 
-std::string FailureReason(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kInvalidArgument: return "bad_request";
-    case StatusCode::kResourceExhausted: return "queue_full";
-    case StatusCode::kDeadlineExceeded: return "timeout";
-    case StatusCode::kUnavailable:
-    case StatusCode::kCancelled: return "shutdown";
-    default: return "internal";
-  }
-}
-
 HttpReply HandleHttp(ServerState& state, const std::string& method, const std::string& target,
                      const std::string& header_length, std::string body) {
   std::string path = target.substr(0, target.find('?'));
