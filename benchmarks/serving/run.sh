@@ -34,3 +34,19 @@ for m in cls rec; do
       --concurrency "$c" --seconds "$secs" --rounds "$rounds" 2>/dev/null
   done
 done
+# An independent REST load generator on the same server configuration: wrk (Debian's), 2 threads,
+# 16 connections, the same binary request (wrk_infer.lua). Non-2xx answers are counted by wrk.
+if command -v wrk >/dev/null; then
+  port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  "$server" --model-repository "$repo" --http-port "$port" >/dev/null 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v2/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+  for m in cls rec; do
+    input=$(curl -s "http://127.0.0.1:$port/v2/models/$m" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["inputs"][0]["name"])')
+    echo "# wrk: $m ${shape[$m]}, 16 connections, ${secs}s"
+    wrk -t2 -c16 -d"${secs}s" --latency -s "$root/benchmarks/serving/wrk_infer.lua" "http://127.0.0.1:$port" -- "$m" "$input" "${shape[$m]}" \
+      | grep -E "Requests/sec|50%|99%|Non-2xx|Socket errors"
+  done
+  kill -TERM $pid; wait $pid || true
+fi
+
