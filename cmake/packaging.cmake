@@ -96,7 +96,7 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/paddle_like.pc ${CMAKE_CURRENT_BINARY_
 
 # cpack -G DEB (configure with -DPL_PACKAGE=ON -DCMAKE_INSTALL_PREFIX=/usr): two packages.
 #   paddle-like      the shared libraries and the tools (pl_run, pl_bench, pl_server); its Depends
-#                    come from dpkg-shlibdeps on Debian 12 (libdnnl2.6, libonnx1, libprotobuf32,
+#                    come from dpkg-shlibdeps on Debian 12 (libdnnl2, libonnx1, libprotobuf32,
 #                    libgrpc++1.51, ...). What a serving image installs.
 #   paddle-like-dev  headers, the CMake package and pkg-config files; Depends on paddle-like of the
 #                    same version and the -dev packages find_dependency / pkg-config need.

@@ -32,17 +32,20 @@ RE="^($(echo $TESTS | tr ' ' '|'))\$"
 (cd "$B" && ONEDNN_MAX_CPU_ISA=AVX2 ctest --output-on-failure -j"$JOBS" -R '^(op_onednn_[a-z_]+_test|models_test)$')
 
 (cd "$B" && rm -f ./*.deb && cpack -G DEB >cpack.log 2>&1) || { cat "$B/cpack.log"; exit 1; }
-RUNTIME=$(ls "$B"/paddle-like_*_amd64.deb); DEV=$(ls "$B"/paddle-like-dev_*_amd64.deb)
+RUNTIME=$(realpath "$B"/paddle-like_*_amd64.deb); DEV=$(realpath "$B"/paddle-like-dev_*_amd64.deb)
 for deb in "$RUNTIME" "$DEV"; do
   echo "--- $(basename "$deb"): $(du -h "$deb" | cut -f1)"
   dpkg-deb -f "$deb" Package Version Depends
 done
-dpkg-deb -f "$RUNTIME" Depends | grep -q libdnnl || { echo "paddle-like does not depend on oneDNN's runtime"; exit 1; }
-dpkg-deb -f "$DEV" Depends | grep -q "paddle-like (=" || { echo "paddle-like-dev does not depend on paddle-like"; exit 1; }
-dpkg-deb -c "$RUNTIME" | grep -q "usr/bin/pl_server" || { echo "pl_server missing from paddle-like"; exit 1; }
-dpkg-deb -c "$RUNTIME" | grep -qE "libpaddle_like_core\.so\.0( |$)" || { echo "no SONAME link in paddle-like"; exit 1; }
-dpkg-deb -c "$DEV" | grep -q "paddle_likeConfig.cmake" || { echo "CMake package missing from paddle-like-dev"; exit 1; }
-if dpkg-deb -c "$RUNTIME" | grep -q "include/pl/"; then echo "headers in the runtime package"; exit 1; fi
+# Listings captured first: grep -q on a pipe would stop dpkg-deb early (SIGPIPE under pipefail).
+RT_DEPS=$(dpkg-deb -f "$RUNTIME" Depends); DEV_DEPS=$(dpkg-deb -f "$DEV" Depends)
+RT_FILES=$(dpkg-deb -c "$RUNTIME"); DEV_FILES=$(dpkg-deb -c "$DEV")
+grep -q libdnnl <<<"$RT_DEPS" || { echo "paddle-like does not depend on oneDNN's runtime"; exit 1; }
+grep -q "paddle-like (=" <<<"$DEV_DEPS" || { echo "paddle-like-dev does not depend on paddle-like"; exit 1; }
+grep -q "usr/bin/pl_server" <<<"$RT_FILES" || { echo "pl_server missing from paddle-like"; exit 1; }
+grep -qE "libpaddle_like_core\.so\.0 -> " <<<"$RT_FILES" || { echo "no SONAME link in paddle-like"; exit 1; }
+grep -q "paddle_likeConfig.cmake" <<<"$DEV_FILES" || { echo "CMake package missing from paddle-like-dev"; exit 1; }
+if grep -q "include/pl/" <<<"$RT_FILES"; then echo "headers in the runtime package"; exit 1; fi
 # Every Depends resolves in the archive this machine uses (Debian 12), without installing anything.
 if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   apt-get install -s -o Debug::NoLocking=1 "$RUNTIME" "$DEV" >"$B/apt-sim.log" 2>&1 || { cat "$B/apt-sim.log"; exit 1; }
