@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "pl/fault_injection.h"
 #include "services/batching.h"
 #include "services/pool_impl.h"
 
@@ -33,6 +34,8 @@ std::future<OutputsOr> PredictorPool::Impl::Submit(std::vector<Tensor> inputs, c
   if (!init_status.ok()) return fail(init_status);
   auto normalized = batching::NormalizeInputs(input_names, std::move(inputs));
   if (!normalized.ok()) return fail(normalized.status().WithContext("Submit"));
+  if (fault_injection::ShouldFail(fault_injection::Site::kQueue))
+    return fail(Status::OutOfMemory("Submit: cannot allocate the request"));
   auto req = std::make_unique<Request>();
   req->inputs = std::move(normalized).value();
   if (batching) {

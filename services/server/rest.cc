@@ -198,6 +198,13 @@ HttpReply Infer(Model& m, const std::string& header_length, std::string& body) {
         return m.metrics.Fail("bad_request"), Error(400, "input '" + name + "': shape must be non-negative integers");
       shape.push_back(s.GetInt64());
     }
+    // Every element takes at least one byte of the body (a JSON number or binary data): a shape
+    // with more elements than that is refused before anything is allocated from it.
+    const int64_t elements = ShapeNumElements(shape);
+    if (elements < 0 || static_cast<uint64_t>(elements) > body.size())
+      return m.metrics.Fail("bad_request"), Error(400, "input '" + name + "': shape " + ShapeToString(shape) +
+                                                       " has more elements than the request's " +
+                                                       std::to_string(body.size()) + " bytes can carry");
     auto t = Tensor::Create(dt, shape, name);
     if (!t.ok()) return m.metrics.Fail("bad_request"), Error(400, "input '" + name + "': " + t.status().message());
     size_t nbytes = static_cast<size_t>(t->NumElements()) * DataTypeSize(dt);
