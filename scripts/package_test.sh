@@ -18,7 +18,7 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 LAUNCHER=""
 command -v ccache >/dev/null && LAUNCHER="-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"
 cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPL_PACKAGE=ON -DCMAKE_INSTALL_PREFIX=/usr \
-      -DPL_WITH_CUDA=OFF -DPL_BUILD_DEMO=OFF $LAUNCHER >"$B.configure.log" 2>&1 || { cat "$B.configure.log"; exit 1; }
+      -DPL_WITH_CUDA=OFF -DPL_BUILD_DEMO=OFF $LAUNCHER >/tmp/pl_package_configure.log 2>&1 || { cat /tmp/pl_package_configure.log; exit 1; }
 grep -q -- "-march=x86-64-v3" "$B/build.ninja" || { echo "package build is not -march=x86-64-v3"; exit 1; }
 if grep -q -- "-march=native" "$B/build.ninja"; then echo "package build uses -march=native"; exit 1; fi
 
