@@ -34,6 +34,8 @@ const call = (client, rpc, req, opts = {}) => new Promise((res) => client[rpc](r
   const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'pl_grpcjs_'));
   fs.mkdirSync(path.join(repo, 'lin/1'), { recursive: true });
   execFileSync('/usr/bin/python3', [makeModel, path.join(repo, 'lin/1/model.onnx')]);
+  // Room for the 64 concurrent calls below (the default queue, 4 x pool size, would refuse some).
+  fs.writeFileSync(path.join(repo, 'lin/config.json'), JSON.stringify({ pool_size: 2, queue_capacity: 64 }));
   const http = await freePort(), gport = await freePort();
   const srv = spawn(serverBin, ['--model-repository', repo, '--http-port', String(http), '--grpc-port', String(gport)], { stdio: ['ignore', 'inherit', 'inherit'] });
   const def = loader.loadSync(protoPath, { keepCase: true, longs: Number, defaults: true });
@@ -85,7 +87,7 @@ const call = (client, rpc, req, opts = {}) => new Promise((res) => client[rpc](r
     raw_input_contents: [Buffer.from(Float32Array.from([k, 1, 2, 3]).buffer)],
   })));
   const okMany = many.every(({ err: e, r: rr }, k) => {
-    if (e) return false;
+    if (e) { console.log(`  call ${k}: ${e.code} ${e.details}`); return false; }
     const b = rr.raw_output_contents[0];
     return close(Array.from(new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length))), want([[k, 1, 2, 3]]).flat());
   });
