@@ -78,7 +78,7 @@ if [ "$ASAN" = 1 ]; then
   ASAN_TESTS="$ASAN_TESTS|server_rest|server_grpc|fuzz_replay_.*|op_($(echo $ASAN_OPS | tr ' ' '|'))_test"
   (cd build-asan && ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" \
      LSAN_OPTIONS="suppressions=$ROOT/tests/sanitizers/lsan.supp" \
-     UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" PL_STRESS_RUNS=${PL_ASAN_RUNS:-20} PL_FAULT_STRIDE=5 \
+     UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" PL_STRESS_RUNS=${PL_ASAN_RUNS:-20} PL_FAULT_STRIDE=25 \
      ctest --output-on-failure -j"$JOBS" --timeout 1800 -LE avx2 -R "^($ASAN_TESTS)\$")
   step "libFuzzer targets, ${PL_FUZZ_SECONDS:-60} s each over their generated corpus"
   tests/fuzz/run_fuzz.sh build-asan "${PL_FUZZ_SECONDS:-60}"
