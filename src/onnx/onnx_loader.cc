@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -236,6 +237,48 @@ Status CheckWindowAttributes(const onnx::GraphProto& g) {
   return Status::Ok();
 }
 
+// ONNX 1.12's conv/pool shape inference indexes the weight's dims by the input's rank and the
+// window attributes by each other's lengths, unchecked (SIGSEGV on a QLinearConv with a 3-D input
+// and a 4-D weight, found by fuzz_model_load): ranks and lengths must agree first.
+Status CheckConvRanks(const onnx::GraphProto& g) {
+  std::map<std::string, int> rank;
+  for (const auto& v : g.input())
+    if (v.type().tensor_type().has_shape()) rank[v.name()] = v.type().tensor_type().shape().dim_size();
+  for (const auto& v : g.value_info())
+    if (v.type().tensor_type().has_shape()) rank[v.name()] = v.type().tensor_type().shape().dim_size();
+  for (const auto& t : g.initializer()) rank[t.name()] = t.dims_size();
+  for (const auto& n : g.node()) {
+    for (const auto& a : n.attribute()) {
+      if (a.has_g()) PL_RETURN_IF_ERROR(CheckConvRanks(a.g()));
+      for (const auto& sg : a.graphs()) PL_RETURN_IF_ERROR(CheckConvRanks(sg));
+    }
+    const std::string what = n.op_type() + " node '" + n.name() + "'";
+    int w = -1;
+    if (n.op_type() == "Conv" || n.op_type() == "ConvTranspose" || n.op_type() == "ConvInteger") w = 1;
+    if (n.op_type() == "QLinearConv") w = 3;
+    if (w > 0 && n.input_size() > w && rank.count(n.input(0)) && rank.count(n.input(w)) &&
+        rank[n.input(0)] != rank[n.input(w)])
+      return Status::ModelError(what + ": input rank " + std::to_string(rank[n.input(0)]) + ", weight rank " +
+                                std::to_string(rank[n.input(w)]));
+    const bool pool = n.op_type() == "MaxPool" || n.op_type() == "AveragePool" || n.op_type() == "LpPool";
+    if (w < 0 && !pool) continue;
+    int kernel = -1;
+    for (const auto& a : n.attribute())
+      if (a.name() == "kernel_shape") kernel = a.ints_size();
+    if (kernel < 0 && w > 0 && n.input_size() > w && rank.count(n.input(w))) kernel = rank[n.input(w)] - 2;
+    if (kernel < 0 && rank.count(n.input_size() ? n.input(0) : "")) kernel = rank[n.input(0)] - 2;
+    if (kernel < 0) continue;
+    for (const auto& a : n.attribute()) {
+      const std::string& an = a.name();
+      const int want = an == "pads" ? 2 * kernel : kernel;
+      if ((an == "strides" || an == "dilations" || an == "pads" || an == "output_padding") && a.ints_size() != want)
+        return Status::ModelError(what + ": attribute '" + an + "' has " + std::to_string(a.ints_size()) +
+                                  " values, " + std::to_string(want) + " expected");
+    }
+  }
+  return Status::Ok();
+}
+
 // Every node input names a value of this graph (input, initializer, any node's output) or of an
 // enclosing scope. ONNX 1.12's shape inference dereferences a null type for one that does not
 // (EyeLike, found by fuzz_model_load): checked before it runs.
@@ -320,6 +363,7 @@ StatusOr<std::unique_ptr<ir::Graph>> LoadModel(const Config& config) {
   // 0 is a SIGFPE that no catch can stop): refuse such attributes first.
   PL_RETURN_IF_ERROR(CheckWindowAttributes(model.graph()).WithContext(what));
   PL_RETURN_IF_ERROR(CheckInputsDefined(model.graph(), {}).WithContext(what));
+  PL_RETURN_IF_ERROR(CheckConvRanks(model.graph()).WithContext(what));
   try {
     onnx::shape_inference::InferShapes(model);
   } catch (const std::exception&) {
