@@ -33,3 +33,8 @@ PL_CPU_REF_KERNEL(ControlFlow)    // control_flow.cc: If Loop Scan
 PL_CPU_REF_KERNEL(Recurrent)      // rnn.cc: LSTM GRU RNN
 PL_CPU_REF_KERNEL(NonMaxSuppression)  // nms.cc: NonMaxSuppression
 PL_CPU_REF_KERNEL(Roi)                // roi.cc: RoiAlign MaxRoiPool
+PL_CPU_REF_KERNEL(GridSample)         // grid_sample.cc: GridSample
+PL_CPU_REF_KERNEL(Selection)          // selection.cc: Unique Compress ReverseSequence
+PL_CPU_REF_KERNEL(MaxUnpool)          // max_unpool.cc: MaxUnpool
+PL_CPU_REF_KERNEL(MeanVarianceNormalization)  // mvn.cc: MeanVarianceNormalization
+PL_CPU_REF_KERNEL(Random)             // random.cc: RandomNormal RandomUniform *Like Multinomial Bernoulli
