@@ -226,6 +226,7 @@ void PredictorPool::Impl::Execute(Predictor* p, std::vector<RequestPtr> batch) {
   results.reserve(batch.size());
   std::vector<size_t> live;
   uint64_t expired = 0;
+  uint64_t queue_us = 0;
   for (size_t k = 0; k < batch.size(); ++k) {
     if (batch[k]->deadline <= now) {
       results.emplace_back(Status::DeadlineExceeded("request deadline passed after " +
@@ -234,6 +235,7 @@ void PredictorPool::Impl::Execute(Predictor* p, std::vector<RequestPtr> batch) {
     } else {
       results.emplace_back(Status::Internal("request not run"));
       live.push_back(k);
+      queue_us += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - batch[k]->enqueued).count());
     }
   }
   uint64_t runs = 0, batched_runs = 0;
@@ -276,9 +278,13 @@ void PredictorPool::Impl::Execute(Predictor* p, std::vector<RequestPtr> batch) {
       }
     }
   }
+  const uint64_t run_us = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - now).count());
   bool log_broken = false;
   {
     std::lock_guard<std::mutex> lk(mu);
+    stats.queue_us += queue_us;
+    stats.compute_us += run_us * live.size();
     stats.expired += expired;
     stats.completed += live.size();
     stats.runs += runs;

@@ -346,17 +346,6 @@ int HttpStatusOf(const Status& s) {
   }
 }
 
-std::string FailureReason(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kInvalidArgument: return "bad_request";
-    case StatusCode::kResourceExhausted: return "queue_full";
-    case StatusCode::kDeadlineExceeded: return "timeout";
-    case StatusCode::kUnavailable:
-    case StatusCode::kCancelled: return "shutdown";
-    default: return "internal";
-  }
-}
-
 HttpReply HandleHttp(ServerState& state, const std::string& method, const std::string& target,
                      const std::string& header_length, std::string body) {
   std::string path = target.substr(0, target.find('?'));
@@ -440,6 +429,12 @@ std::string MetricsText(const ServerState& state) {
   o << "# HELP nv_inference_request_duration_us Queue + compute time of successful requests\n# TYPE nv_inference_request_duration_us counter\n";
   for (const auto& m : state.repo->models())
     o << "nv_inference_request_duration_us{model=\"" << m->name << "\",version=\"" << m->version << "\"} " << m->metrics.request_us << "\n";
+  o << "# HELP nv_inference_queue_duration_us Time requests waited in the pool's queue\n# TYPE nv_inference_queue_duration_us counter\n";
+  for (const auto& m : state.repo->models())
+    if (m->pool) o << "nv_inference_queue_duration_us{model=\"" << m->name << "\",version=\"" << m->version << "\"} " << m->pool->stats().queue_us << "\n";
+  o << "# HELP nv_inference_compute_infer_duration_us Run time of the executions that served requests, per request\n# TYPE nv_inference_compute_infer_duration_us counter\n";
+  for (const auto& m : state.repo->models())
+    if (m->pool) o << "nv_inference_compute_infer_duration_us{model=\"" << m->name << "\",version=\"" << m->version << "\"} " << m->pool->stats().compute_us << "\n";
   o << "# HELP nv_inference_pending_request_count Requests queued or running\n# TYPE nv_inference_pending_request_count gauge\n";
   for (const auto& m : state.repo->models())
     o << "nv_inference_pending_request_count{model=\"" << m->name << "\",version=\"" << m->version << "\"} " << m->metrics.pending << "\n";
