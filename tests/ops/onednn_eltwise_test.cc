@@ -82,6 +82,40 @@ TEST(OneDnnBinary, MismatchedShapesAreAnError) {
   EXPECT_FALSE(RunCase(Binary("Add", {2, 3}, {4, 3}), {kBackendOneDnn}, &used).ok());
 }
 
+// A binary op with a fused binary post-op (Mul then Add, fused by the passes) on [N > 1, C, 1, 1]:
+// oneDNN 2.6's jit binary kernel loses the channel of the post-op operand there (the SE-like
+// rescale of a dynamically quantized ConvInteger output). Compared with cpu_ref without passes.
+TEST(OneDnnBinary, BinaryPostOpOnBatchedVector) {
+  for (const Shape& xs : {Shape{2, 3, 1, 1}, Shape{4, 16, 1, 1}, Shape{2, 5, 1}, Shape{2, 3, 2, 2}, Shape{1, 3, 1, 1}}) {
+    for (const Shape& ss : {Shape{}, xs}) {
+      Shape bs = xs;
+      bs[0] = 1;
+      Tensor x = Random(xs, 710, -2.f, 2.f), s = Random(ss, 711), bias = Random(bs, 712);
+      x.set_name("x");
+      s.set_name("s");
+      bias.set_name("bias");
+      const std::string model = BuildModel({NodeSpec{"Mul", "", {"x", "s"}, {"m"}, {}},
+                                            NodeSpec{"Add", "", {"m", "bias"}, {"a"}, {}},
+                                            NodeSpec{"Relu", "", {"a"}, {"y"}, {}}},
+                                           {x, s}, {bias}, {"y"});
+      Config ref_cfg, cfg;
+      ref_cfg.SetModelBuffer(model);
+      ref_cfg.SetBackends({kBackendCpuRef});
+      ref_cfg.SwitchOptimizations(false);
+      cfg.SetModelBuffer(model);
+      cfg.SetBackends({kBackendOneDnn, kBackendCpuRef});
+      auto p_ref = CreatePredictor(ref_cfg);
+      auto p = CreatePredictor(cfg);
+      ASSERT_TRUE(p_ref.ok() && p.ok());
+      std::vector<Tensor> want, got;
+      ASSERT_TRUE((*p_ref)->Run({x, s}, &want).ok());
+      Status st = (*p)->Run({x, s}, &got);
+      ASSERT_TRUE(st.ok()) << st.ToString();
+      ExpectClose(want[0], got[0], 1e-5f, 1e-4f, "x " + ShapeToString(xs) + " s " + ShapeToString(ss));
+    }
+  }
+}
+
 #endif  // PL_WITH_ONEDNN
 
 }  // namespace

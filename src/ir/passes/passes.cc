@@ -3,7 +3,7 @@
 namespace pl::ir {
 
 std::vector<std::string> PassNames() {
-  return {"identity_removal", "constant_folding",  "fuse_conv_bn",      "fuse_conv_scale",
+  return {"identity_removal", "fuse_qdq",          "constant_folding",  "fuse_conv_bn",      "fuse_conv_scale",
           "fuse_hardswish",   "residual_scale",    "fuse_layer_norm",   "fuse_activation",   "fuse_residual_add",
           "onednn_regions",   "dead_node_removal"};
 }
@@ -25,6 +25,8 @@ Status RunPasses(Graph* g, const Config& config) {
   PL_RETURN_IF_ERROR(ConstantNodesToValues(g));
   auto on = [&](const char* name) { return config.PassEnabled(name); };
   if (on("identity_removal")) PL_RETURN_IF_ERROR(RemoveIdentityNodes(g));
+  // Before folding: it needs the weights' DequantizeLinear, which folding would turn into floats.
+  if (on("fuse_qdq")) PL_RETURN_IF_ERROR(FuseQdq(g, config));
   if (on("constant_folding")) PL_RETURN_IF_ERROR(FoldConstants(g));
   if (on("dead_node_removal")) PL_RETURN_IF_ERROR(RemoveDeadNodes(g));
   PL_RETURN_IF_ERROR(g->Finalize());

@@ -19,6 +19,9 @@ Status ConstantNodesToValues(Graph* g);
 Status RemoveDeadNodes(Graph* g);
 // "identity_removal": removes Identity / inference-mode Dropout nodes by rewiring consumers.
 Status RemoveIdentityNodes(Graph* g);
+// "fuse_qdq": DequantizeLinear -> Conv/MatMul -> QuantizeLinear (the QDQ form of int8 models)
+// becomes QLinearConv / QLinearMatMul, computed in int32 as ONNX Runtime does.
+Status FuseQdq(Graph* g, const Config& config);
 // "constant_folding": nodes with constant inputs (and Shape/Size of static shapes) become constants.
 Status FoldConstants(Graph* g);
 // "fuse_conv_bn": BatchNormalization after Conv/ConvTranspose folds into its weights and bias.

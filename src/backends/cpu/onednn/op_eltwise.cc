@@ -2,6 +2,7 @@
 // Log Sqrt Abs Softplus Neg (opset 1+; Clip's min/max as attributes before opset 11, constant
 // inputs after), and Add Sub Mul Div (opset 7+, numpy broadcasting) and Pow with a constant scalar
 // exponent. Outputs keep the input's layout; fused post-ops apply.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -205,6 +206,17 @@ class BinaryOp final : public Op {
     Md md1 = d1 == ToDims(out) ? md0 : Md(d1, memory::data_type::f32, PlainTag(static_cast<int>(out.size())));
     std::vector<PostOp> ops = negate ? negated_post_ops_ : post_ops_;
     ops.insert(ops.end(), b.ExtraPostOps().begin(), b.ExtraPostOps().end());
+    // oneDNN 2.6's jit binary kernel applies a binary post-op wrongly when the map is
+    // [N > 1, C, 1, ...] (every dim after the channels 1): the channel of each element is lost
+    // (tests/ops/onednn_misc_test.cc, BinaryPostOpOnBatchedVector). Such post-ops, on tensors of
+    // N x C floats, run as separate primitives.
+    std::vector<PostOp> tail;
+    if (out.size() >= 3 && out[0] > 1 &&
+        std::all_of(out.begin() + 2, out.end(), [](int64_t d) { return d == 1; })) {
+      auto first_binary = std::find_if(ops.begin(), ops.end(), [](const PostOp& p) { return p.kind == PostOp::Kind::kBinary; });
+      tail.assign(first_binary, ops.end());
+      ops.erase(first_binary, ops.end());
+    }
     std::unordered_map<int, memory> args;
     std::vector<PostOp> separate;
     auto make = [&](const Md& m1) {
@@ -243,6 +255,7 @@ class BinaryOp final : public Op {
     args[DNNL_ARG_SRC_1] = src1;
     args[DNNL_ARG_DST] = dst;
     b.Step(dnnl::binary(pd), std::move(args), pd.scratchpad_desc());
+    separate.insert(separate.end(), tail.begin(), tail.end());
     if (!separate.empty()) PL_RETURN_IF_ERROR(PostOpsSeparately(b, separate, out, dst));
     return Status::Ok();
   }
