@@ -207,7 +207,73 @@ def conv_int(x, w, group, stride, dil, pads):
     return y
 
 
-FAMILIES = {"quant": quant_cases}
+# ----- signal -----
+
+def as_complex_pairs(z, dt):
+    return np.stack([z.real, z.imag], axis=-1).astype(dt)
+
+
+def signal_cases(out):
+    # Windows: w[n] over n in [0, N), denominator N (periodic) or N - 1 (symmetric).
+    for name, op, f in (("hann", "HannWindow", lambda a: 0.5 - 0.5 * np.cos(a)),
+                        ("hamming", "HammingWindow", lambda a: 25 / 46 - 21 / 46 * np.cos(a)),
+                        ("blackman", "BlackmanWindow", lambda a: 0.42 - 0.5 * np.cos(a) + 0.08 * np.cos(2 * a))):
+        for n, periodic, dt, code in ((10, 1, np.float32, TensorProto.FLOAT), (9, 0, np.float64, TensorProto.DOUBLE)):
+            a = 2 * np.pi * np.arange(n) / (n if periodic else n - 1)
+            save_case(out, f"{name}_{n}_{'periodic' if periodic else 'symmetric'}", op, [np.array(n, np.int64)],
+                      [f(a).astype(dt)], 17, periodic=periodic, output_datatype=code)
+    # numpy's own symmetric window agrees with the formula written above.
+    assert np.allclose(np.hanning(9), 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(9) / 8))
+
+    # DFT (opset 17): [..., signal, 1 | 2], dft_length input, axis / inverse / onesided attributes.
+    x = rng.standard_normal((2, 13, 1)).astype(np.float32)
+    save_case(out, "dft_real", "DFT", [x], [as_complex_pairs(np.fft.fft(x[..., 0], axis=1), np.float32)], 17)
+    x = rng.standard_normal((2, 16, 1)).astype(np.float32)
+    save_case(out, "dft_real_onesided", "DFT", [x], [as_complex_pairs(np.fft.rfft(x[..., 0], axis=1), np.float32)], 17,
+              onesided=1)
+    z = rng.standard_normal((3, 8, 2))
+    zc = z[..., 0] + 1j * z[..., 1]
+    save_case(out, "dft_complex_inverse_f64", "DFT", [z], [as_complex_pairs(np.fft.ifft(zc, axis=1), np.float64)], 17,
+              inverse=1)
+    x = rng.standard_normal((2, 3, 7, 2)).astype(np.float32)
+    xc = x[..., 0].astype(np.float64) + 1j * x[..., 1]
+    save_case(out, "dft_axis2_padded", "DFT", [x, np.array(10, np.int64)],
+              [as_complex_pairs(np.fft.fft(xc, n=10, axis=2), np.float32)], 17, axis=2)
+    save_case(out, "dft_axis_neg_truncated", "DFT", [x, np.array(5, np.int64)],
+              [as_complex_pairs(np.fft.fft(xc, n=5, axis=2), np.float32)], 17, axis=-2)
+
+    # STFT: frames of frame_length every frame_step, times the window, DFT of each frame.
+    sig = rng.standard_normal((2, 64, 1)).astype(np.float32)
+    win = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(16) / 16)).astype(np.float32)
+    frames = np.stack([sig[:, f * 8:f * 8 + 16, 0] * win for f in range(7)], axis=1)
+    save_case(out, "stft_hann_onesided", "STFT", [sig, np.array(8, np.int64), win],
+              [as_complex_pairs(np.fft.rfft(frames.astype(np.float64), axis=2), np.float32)], 17)
+    sig = rng.standard_normal((1, 50, 2))
+    sc = sig[..., 0] + 1j * sig[..., 1]
+    frames = np.stack([sc[:, f * 5:f * 5 + 12] for f in range((50 - 12) // 5 + 1)], axis=1)
+    save_case(out, "stft_complex_length_f64", "STFT", [sig, np.array(5, np.int64), None, np.array(12, np.int64)],
+              [as_complex_pairs(np.fft.fft(frames, axis=2), np.float64)], 17, onesided=0)
+
+    # MelWeightMatrix, opset-17 definition (mel range split into num_mel_bins + 2 steps).
+    mels, dft, rate, lo, hi = 10, 64, 16000, np.float32(20), np.float32(8000)
+    mel = lambda hz: 2595 * np.log10(1 + hz / 700)
+    pts = np.arange(mels + 2) * ((mel(hi) - mel(lo)) / (mels + 2)) + mel(lo)
+    pts = (((dft + 1) * (700 * (np.power(10, pts / 2595) - 1))) // rate).astype(int)
+    w = np.zeros((dft // 2 + 1, mels))
+    for m in range(mels):
+        a, c, b = pts[m], pts[m + 1], pts[m + 2]
+        if c == a:
+            w[c, m] = 1
+        else:
+            w[a:c + 1, m] = (np.arange(a, c + 1) - a) / (c - a)
+        if b > c:
+            w[c:b, m] = (b - np.arange(c, b)) / (b - c)
+    save_case(out, "melweightmatrix", "MelWeightMatrix",
+              [np.array(mels, np.int64), np.array(dft, np.int64), np.array(rate, np.int64), np.array(lo), np.array(hi)],
+              [w.astype(np.float32)], 17)
+
+
+FAMILIES = {"quant": quant_cases, "signal": signal_cases}
 
 
 def main():

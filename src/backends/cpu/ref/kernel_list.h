@@ -35,6 +35,7 @@ PL_CPU_REF_KERNEL(NonMaxSuppression)  // nms.cc: NonMaxSuppression
 PL_CPU_REF_KERNEL(Roi)                // roi.cc: RoiAlign MaxRoiPool
 PL_CPU_REF_KERNEL(Quantize)           // quantize.cc: QuantizeLinear DequantizeLinear DynamicQuantizeLinear
 PL_CPU_REF_KERNEL(QLinear)            // qlinear.cc: QLinearConv QLinearMatMul ConvInteger MatMulInteger
+PL_CPU_REF_KERNEL(Signal)             // signal.cc: DFT STFT HannWindow HammingWindow BlackmanWindow MelWeightMatrix
 PL_CPU_REF_KERNEL(GridSample)         // grid_sample.cc: GridSample
 PL_CPU_REF_KERNEL(Selection)          // selection.cc: Unique Compress ReverseSequence
 PL_CPU_REF_KERNEL(MaxUnpool)          // max_unpool.cc: MaxUnpool
