@@ -173,7 +173,7 @@ class Builder:
         return [o.name for o in g.output]
 
 
-def conv_weight(b, n, inits, x_scale):
+def conv_weight(n, inits, x_scale):
     """Quantized weight (per output channel) and int32 bias of Conv node n."""
     wq, ws = weight_params(inits[n.input[1]], per_channel=True)
     bias = inits[n.input[2]] if len(n.input) > 2 else np.zeros(wq.shape[0], np.float32)
@@ -184,9 +184,7 @@ def conv_weight(b, n, inits, x_scale):
 
 def qdq_form(m, inits, params, shapes, path):
     b = Builder(m, inits, shapes)
-    rename = {}
-    for t, (s, z) in params.items():  # activations quantized once, consumed through their DQ
-        rename[t] = t + "_dq"
+    rename = {t: t + "_dq" for t in params}  # activations quantized once, read through their DQ
     pending = set(params)
     if m.graph.input[0].name in params:
         t = m.graph.input[0].name
@@ -195,7 +193,7 @@ def qdq_form(m, inits, params, shapes, path):
     for n in m.graph.node:
         ins = [rename.get(i, i) for i in n.input]
         if n.op_type == "Conv":
-            wq, ws, bq, bs = conv_weight(b, n, inits, params[n.input[0]][0])
+            wq, ws, bq, bs = conv_weight(n, inits, params[n.input[0]][0])
             w = b.node("DequantizeLinear", [b.const(n.output[0] + "_wq", wq), b.const(n.output[0] + "_ws", ws),
                                             b.const(n.output[0] + "_wz", np.zeros(ws.shape, np.int8))],
                        [n.output[0] + "_w"], axis=0)
@@ -228,7 +226,6 @@ def attr_dict(n):
 def qop_form(m, inits, params, shapes, path):
     b = Builder(m, inits, shapes)
     qlinear = [n for n in m.graph.node if n.op_type == "Conv" or (n.op_type == "MatMul" and n.input[1] in inits)]
-    made_by_qlinear = {n.output[0] for n in qlinear}
     float_users = {i for n in m.graph.node if n not in qlinear for i in n.input} | {o.name for o in m.graph.output}
     have_q = set()
 
@@ -247,7 +244,7 @@ def qop_form(m, inits, params, shapes, path):
         common = [quantized(x), b.const(x + "_s", xs), b.const(x + "_z", xz)]
         ys_, yz_ = b.const(y + "_s", params[y][0]), b.const(y + "_z", params[y][1])
         if n.op_type == "Conv":
-            wq, ws, bq, _ = conv_weight(b, n, inits, xs)
+            wq, ws, bq, _ = conv_weight(n, inits, xs)
             b.node("QLinearConv", common + [b.const(y + "_wq", wq), b.const(y + "_ws", ws),
                                             b.const(y + "_wz", np.zeros(ws.shape, np.int8)), ys_, yz_,
                                             b.const(y + "_bq", bq)], [y + "_q"], **attr_dict(n))
@@ -258,7 +255,6 @@ def qop_form(m, inits, params, shapes, path):
         have_q.add(y)
         if y in float_users:
             b.node("DequantizeLinear", [y + "_q", ys_, yz_], [y])
-    del made_by_qlinear
     return b.finish(path, [t + "_q" for t in params])
 
 
