@@ -1,18 +1,23 @@
 // pl_server: the Open Inference Protocol (KServe v2) over a model repository of PredictorPools.
 //   pl_server --model-repository DIR --http-port N [--grpc-port M] [--exit-timeout-secs S]
-//             [--http-max-body-bytes B] [--cpus C]
+//             [--http-max-body-bytes B] [--http-max-connections K] [--http-idle-timeout-secs T] [--cpus C]
 // SIGTERM/SIGINT: readiness turns false, new inferences get 503, accepted ones are answered
 // (up to --exit-timeout-secs), then exit 0.
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
+#include <map>
 #include <mutex>
+#include <system_error>
 #include <string>
 #include <thread>
 
@@ -33,17 +38,86 @@ void Log(const std::string& line) {
   std::cerr << "pl_server: " << line << std::endl;
 }
 
+std::atomic<int> g_sessions{0};
+
+// Idle deadlines of the open connections. Asio's blocking reads wait in poll() and ignore
+// SO_RCVTIMEO, so a watchdog thread shuts a socket down (its blocked read then returns) once the
+// connection has waited for request bytes longer than --http-idle-timeout-secs. A session
+// deregisters before its socket closes, so the watchdog never touches a reused descriptor.
+class IdleWatch {
+ public:
+  using Clock = std::chrono::steady_clock;
+  void Arm(int fd, int secs) {
+    std::lock_guard<std::mutex> l(mu_);
+    deadline_[fd] = Clock::now() + std::chrono::seconds(secs);
+  }
+  void Disarm(int fd) {  // while a request runs: inference may take longer than the idle limit
+    std::lock_guard<std::mutex> l(mu_);
+    deadline_[fd] = Clock::time_point::max();
+  }
+  void Remove(int fd) {
+    std::lock_guard<std::mutex> l(mu_);
+    deadline_.erase(fd);
+  }
+  void Start() {
+    std::thread([this] {
+      for (;;) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        std::lock_guard<std::mutex> l(mu_);
+        const Clock::time_point now = Clock::now();
+        for (auto& [fd, d] : deadline_)
+          if (d <= now) {
+            ::shutdown(fd, SHUT_RDWR);
+            d = Clock::time_point::max();
+          }
+      }
+    }).detach();
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<int, Clock::time_point> deadline_;
+};
+IdleWatch g_idle;
+
+// A connection over --http-max-connections: one 503 naming the limit, then close.
+void Refuse(tcp::socket socket, int limit) {
+  beast::error_code ec;  // a reply this small fits the socket's send buffer: the write cannot block
+  http::response<http::string_body> res{http::status::service_unavailable, 11};
+  res.set(http::field::server, "pl_server");
+  res.set(http::field::content_type, "application/json");
+  res.set(http::field::retry_after, "1");
+  res.keep_alive(false);
+  res.body() = "{\"error\":\"too many connections: " + std::to_string(limit) +
+               " open (--http-max-connections); retry later\"}";
+  res.prepare_payload();
+  http::write(socket, res, ec);
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+}
+
 // One thread per connection, HTTP/1.1 keep-alive; a malformed or oversized request gets its
-// 4xx and the connection closes.
-void Session(tcp::socket socket, pl::server::ServerState* state, uint64_t body_limit) {
+// 4xx and the connection closes, as does a connection idle for `idle_secs` (a read timeout, so a
+// client that stops sending mid-request cannot hold its thread either).
+void Session(tcp::socket socket, pl::server::ServerState* state, uint64_t body_limit, int idle_secs) {
+  const int fd = socket.native_handle();
+  struct Count {
+    int fd;
+    ~Count() {
+      g_idle.Remove(fd);
+      --g_sessions;
+    }
+  } count{fd};
   beast::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(body_limit);
+    if (idle_secs > 0) g_idle.Arm(fd, idle_secs);
     http::read(socket, buffer, parser, ec);
-    if (ec == http::error::end_of_stream || ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset)
+    g_idle.Disarm(fd);
+    if (ec == http::error::end_of_stream || ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset ||
+        ec == http::error::partial_message)  // includes a read cut by the idle watchdog
       break;
     pl::server::HttpReply reply;
     bool keep_alive = false;
@@ -82,7 +156,8 @@ void Session(tcp::socket socket, pl::server::ServerState* state, uint64_t body_l
 
 int Usage(const char* why) {
   std::cerr << "pl_server: " << why << "\nusage: pl_server --model-repository DIR --http-port N [--grpc-port M]\n"
-               "                 [--exit-timeout-secs S] [--http-max-body-bytes B] [--cpus C]\n";
+               "                 [--exit-timeout-secs S] [--http-max-body-bytes B] [--http-max-connections K]\n"
+               "                 [--http-idle-timeout-secs T] [--cpus C]   (--flag=value works too)\n";
   return 2;
 }
 
@@ -90,7 +165,7 @@ int Usage(const char* why) {
 
 int main(int argc, char** argv) {
   std::string repo_dir;
-  int http_port = -1, grpc_port = -1, exit_timeout = 30, cpus = 0;
+  int http_port = -1, grpc_port = -1, exit_timeout = 30, cpus = 0, max_connections = 1024, idle_secs = 120;
   uint64_t body_limit = 64ull << 20;
   for (int i = 1; i < argc; ++i) {
     // "--flag value" or "--flag=value" (the form Kubernetes manifests usually write).
@@ -112,6 +187,8 @@ int main(int argc, char** argv) {
     else if (a == "--exit-timeout-secs" && num) exit_timeout = static_cast<int>(n);
     else if (a == "--http-max-body-bytes" && num) body_limit = static_cast<uint64_t>(n);
     else if (a == "--cpus" && num) cpus = static_cast<int>(n);
+    else if (a == "--http-max-connections" && num && n > 0) max_connections = static_cast<int>(n);
+    else if (a == "--http-idle-timeout-secs" && num) idle_secs = static_cast<int>(n);
     else return Usage(("bad argument " + a + " " + v).c_str());
   }
   if (repo_dir.empty() || http_port < 0) return Usage("--model-repository and --http-port are required");
@@ -153,6 +230,7 @@ int main(int argc, char** argv) {
   if (grpc) Log("serving gRPC on " + std::to_string(grpc->port()));
 #endif
 
+  if (idle_secs > 0) g_idle.Start();
   std::thread accept_thread([&] {
     for (;;) {
       tcp::socket s(io);
@@ -162,7 +240,21 @@ int main(int argc, char** argv) {
         if (!acceptor.is_open()) return;
         continue;
       }
-      std::thread(Session, std::move(s), &state, body_limit).detach();
+      if (g_sessions.load() >= max_connections) {
+        Refuse(std::move(s), max_connections);
+        continue;
+      }
+      ++g_sessions;
+      // The socket is moved into the thread only once it exists: if the system refuses a thread,
+      // the client gets the same 503 as over the limit.
+      auto sock = std::make_shared<tcp::socket>(std::move(s));
+      try {
+        std::thread([sock, &state, body_limit, idle_secs] { Session(std::move(*sock), &state, body_limit, idle_secs); })
+            .detach();
+      } catch (const std::system_error&) {
+        --g_sessions;
+        Refuse(std::move(*sock), g_sessions.load());
+      }
     }
   });
   accept_thread.detach();

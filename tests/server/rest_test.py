@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """pl_server REST (KServe v2) on loopback with http.client: JSON and binary infer, bad-request
-codes (server keeps serving), not-ready model, /metrics, SIGTERM -> exit 0.
+codes (server keeps serving), not-ready model, /metrics, SIGTERM -> exit 0; connection limit (503
+naming --http-max-connections) and idle timeout (an idle or stalled connection is closed).
    rest_test.py PL_SERVER MAKE_MODEL_PY"""
 import http.client, json, os, signal, socket, struct, subprocess, sys, tempfile, time
 
@@ -74,4 +75,43 @@ check(_q is not None and _c is not None, "metrics: queue and compute time per mo
 proc.send_signal(signal.SIGTERM)
 rc = proc.wait(timeout=20)
 check(rc == 0, f"SIGTERM exit code {rc}")
+
+# Connection limit and idle timeout: 2 connections, 1 s idle.
+s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
+proc = subprocess.Popen([server_bin, "--model-repository", tmp, "--http-port", str(port),
+                         "--http-max-connections=2", "--http-idle-timeout-secs", "1"])
+for _ in range(100):
+    try:
+        if req("GET", "/v2/health/live")[0] == 200: break
+    except OSError: time.sleep(0.1)
+time.sleep(0.2)  # the probe connections' threads have ended
+held = [http.client.HTTPConnection("127.0.0.1", port, timeout=5) for _ in range(2)]
+for c in held:
+    c.request("GET", "/v2/health/live"); r = c.getresponse(); r.read()
+    check(r.status == 200, "keep-alive connection within the limit served")
+st, h, body = req("GET", "/v2/health/live")
+check(st == 503 and b"--http-max-connections" in body, f"third connection: {st} {body[:80]!r}")
+stalled = socket.create_connection(("127.0.0.1", port))  # over the limit too: refused at once
+stalled.settimeout(5)
+check(stalled.recv(100).startswith(b"HTTP/1.1 503"), "connection over the limit gets 503 without sending")
+stalled.close()
+time.sleep(1.6)  # past the idle timeout: the server has closed both held connections
+for c in held:
+    try:
+        c.request("GET", "/v2/health/live"); r = c.getresponse(); r.read(); closed = False
+    except (OSError, http.client.HTTPException):
+        closed = True
+    check(closed, "idle keep-alive connection closed by the server after the idle timeout")
+half = socket.create_connection(("127.0.0.1", port)); half.settimeout(5)
+half.sendall(b"POST /v2/models/lin/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")  # then stalls
+t0 = time.time()
+try:
+    got = half.recv(100)
+except OSError:
+    got = b""
+check(got == b"" and time.time() - t0 < 4, f"request stalled mid-body is dropped after the idle timeout ({time.time() - t0:.1f} s)")
+half.close()
+check(req("GET", "/v2/health/live")[0] == 200, "new connections served once the others are gone")
+proc.send_signal(signal.SIGTERM)
+check(proc.wait(timeout=20) == 0, "SIGTERM exit 0 (second server)")
 sys.exit(1 if fails else 0)
