@@ -5,6 +5,7 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config ninja-build ccache
       protobuf-compiler libprotobuf-dev libonnx-dev libonnx-testdata python3-onnx python3-numpy
       libdnnl-dev libomp-dev
+      clang-14 libclang-rt-14-dev libomp-14-dev
       libgflags-dev libgoogle-glog-dev libgtest-dev libgmock-dev libbenchmark-dev
       gnuplot-nox
       libboost-dev rapidjson-dev libgrpc++-dev protobuf-compiler-grpc python3-grpcio curl wrk dpkg-dev file python3-yaml)

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Installs every dependency (apt-get), builds paddle_like, fetches the real models (npm) and runs
 # every test: unit, ops, conformance, models, services, paddle, stress (short form under
-# ThreadSanitizer), then the Debian package build and its checks (scripts/package_test.sh).
-# This is what .ci/run calls. Usage: scripts/test.sh [--no-install] [--no-tsan] [--no-package]
+# ThreadSanitizer), then the Debian package build and its checks (scripts/package_test.sh), then
+# an AddressSanitizer + UndefinedBehaviorSanitizer build (clang 14) running a representative subset
+# of the unit, ops, conformance, models, stress and services suites (short forms) and ~60 s of each
+# libFuzzer target (tests/fuzz/). This is what .ci/run calls.
+# Usage: scripts/test.sh [--no-install] [--no-tsan] [--no-package] [--no-asan]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-INSTALL=1; TSAN=1; PACKAGE=1
+INSTALL=1; TSAN=1; PACKAGE=1; ASAN=1
 for a in "$@"; do
   case "$a" in
     --no-install) INSTALL=0 ;;
     --no-tsan) TSAN=0 ;;
     --no-package) PACKAGE=0 ;;
+    --no-asan) ASAN=0 ;;
     *) echo "unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -52,5 +56,31 @@ fi
 if [ "$PACKAGE" = 1 ]; then
   step "package: x86-64-v3 build + its tests, cpack DEB, unpacked tools and consumer"
   ./scripts/package_test.sh build-pkg
+fi
+if [ "$ASAN" = 1 ]; then
+  # Clang, because libFuzzer comes with it; one build (-O1: half the compile time of -O2 -g) runs
+  # the suites and the fuzz targets. A representative subset of the suites: every unit test, the
+  # services (pool, fault injection, REST/gRPC servers), conformance, models (PP-OCR vs ONNX
+  # Runtime, det fault-injection sweep), stress, and the control-flow / nested-subgraph / conv /
+  # RNN / oneDNN-region op tests; the other op tests would double this step's build time.
+  step "ASan+UBSan build (clang 14): suites (short forms) and libFuzzer targets"
+  CC=clang-14 CXX=clang++-14 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG" \
+        -DPL_SANITIZE="address;undefined" -DPL_FUZZ=ON -DPL_WITH_CUDA=OFF -DPL_BUILD_BENCHMARKS=OFF \
+        -DPL_BUILD_DEMO=OFF $LAUNCHER
+  ASAN_OPS="control_flow nested_subgraph conv rnn onednn_region"
+  ASAN_TARGETS="pl_unit_tests services_tests pl_conformance models_test fault_injection_det_test stress_tests
+                pl_server pl_run fuzz_model_load fuzz_run_inputs fuzz_tensor_readers fuzz_server_request
+                fuzz_replay_model_load fuzz_replay_run_inputs fuzz_replay_tensor_readers fuzz_replay_server_request"
+  for o in $ASAN_OPS; do ASAN_TARGETS="$ASAN_TARGETS op_${o}_test"; done
+  ninja -C build-asan -j"$JOBS" $ASAN_TARGETS
+  ASAN_TESTS="pl_unit_tests|services_tests|conformance_.*|models_test|models_pl_run|fault_injection_det|stress_tests"
+  ASAN_TESTS="$ASAN_TESTS|server_rest|server_grpc|fuzz_replay_.*|op_($(echo $ASAN_OPS | tr ' ' '|'))_test"
+  (cd build-asan && ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" \
+     LSAN_OPTIONS="suppressions=$ROOT/tests/sanitizers/lsan.supp" \
+     UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" PL_STRESS_RUNS=${PL_ASAN_RUNS:-20} PL_FAULT_STRIDE=25 \
+     ctest --output-on-failure -j"$JOBS" --timeout 1800 -LE avx2 -R "^($ASAN_TESTS)\$")
+  step "libFuzzer targets, ${PL_FUZZ_SECONDS:-60} s each over their generated corpus"
+  tests/fuzz/run_fuzz.sh build-asan "${PL_FUZZ_SECONDS:-60}"
 fi
 step "all tests passed"

@@ -195,6 +195,12 @@ class Service final : public inference::GRPCInferenceService::Service {
         if (d < 0) return Bad("input '" + in.name() + "': shape must be non-negative integers");
         shape.push_back(d);
       }
+      // Every element takes at least one byte of the message (raw or typed): a shape with more
+      // elements than that is refused before anything is allocated from it.
+      const int64_t elements = ShapeNumElements(shape);
+      if (elements < 0 || static_cast<uint64_t>(elements) > q.ByteSizeLong())
+        return Bad("input '" + in.name() + "': shape " + ShapeToString(shape) + " has more elements than the " +
+                   std::to_string(q.ByteSizeLong()) + "-byte request can carry");
       auto t = Tensor::Create(dt, shape, in.name());
       if (!t.ok()) return Bad("input '" + in.name() + "': " + t.status().message());
       if (raw) {

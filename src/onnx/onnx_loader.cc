@@ -236,6 +236,29 @@ Status CheckWindowAttributes(const onnx::GraphProto& g) {
   return Status::Ok();
 }
 
+// Every node input names a value of this graph (input, initializer, any node's output) or of an
+// enclosing scope. ONNX 1.12's shape inference dereferences a null type for one that does not
+// (EyeLike, found by fuzz_model_load): checked before it runs.
+Status CheckInputsDefined(const onnx::GraphProto& g, const std::set<std::string>& outer) {
+  std::set<std::string> scope = outer;
+  for (const auto& v : g.input()) scope.insert(v.name());
+  for (const auto& t : g.initializer()) scope.insert(t.name());
+  for (const auto& n : g.node())
+    for (const auto& o : n.output()) scope.insert(o);
+  for (const auto& n : g.node()) {
+    for (const auto& in : n.input())
+      if (!in.empty() && !scope.count(in))
+        return Status::ModelError(n.op_type() + " node '" + n.name() + "': input '" + in +
+                                  "' is not defined in this graph or an enclosing one");
+    for (const auto& a : n.attribute()) {
+      const std::string where = "subgraph '" + a.name() + "'";
+      if (a.has_g()) PL_RETURN_IF_ERROR(CheckInputsDefined(a.g(), scope).WithContext(where));
+      for (const auto& sg : a.graphs()) PL_RETURN_IF_ERROR(CheckInputsDefined(sg, scope).WithContext(where));
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<ir::Graph>> LoadModel(const Config& config) {
@@ -296,6 +319,7 @@ StatusOr<std::unique_ptr<ir::Graph>> LoadModel(const Config& config) {
   // ONNX 1.12's shape inference divides by strides/dilations without checking them (a stride of
   // 0 is a SIGFPE that no catch can stop): refuse such attributes first.
   PL_RETURN_IF_ERROR(CheckWindowAttributes(model.graph()).WithContext(what));
+  PL_RETURN_IF_ERROR(CheckInputsDefined(model.graph(), {}).WithContext(what));
   try {
     onnx::shape_inference::InferShapes(model);
   } catch (const std::exception&) {

@@ -24,33 +24,52 @@ bool SafeRelativePath(const std::string& p) {
   return true;
 }
 
-Status ReadExternal(const onnx::TensorProto& proto, const std::string& base_dir, Tensor* t) {
+// External data: a safe relative location, a file that holds `need` bytes at the offset, a
+// length (when given) equal to `need`. Checked before anything is allocated from the dims.
+Status CheckExternal(const onnx::TensorProto& proto, const std::string& base_dir, size_t need, std::string* path,
+                     int64_t* offset) {
   std::string location;
-  int64_t offset = 0, length = -1;
+  int64_t length = -1;
+  *offset = 0;
   for (const auto& kv : proto.external_data()) {
     if (kv.key() == "location") location = kv.value();
-    else if (kv.key() == "offset") offset = std::atoll(kv.value().c_str());
+    else if (kv.key() == "offset") *offset = std::atoll(kv.value().c_str());
     else if (kv.key() == "length") length = std::atoll(kv.value().c_str());
   }
   const std::string what = "initializer '" + proto.name() + "'";
   if (!SafeRelativePath(location))
     return Status::ModelError(what + ": external data location '" + location +
                               "' must be a relative path inside the model directory");
-  std::string path = (base_dir.empty() ? std::string(".") : base_dir) + "/" + location;
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return Status::NotFound(what + ": cannot open external data file '" + path + "'");
-  size_t need = t->ByteSize();
+  *path = (base_dir.empty() ? std::string(".") : base_dir) + "/" + location;
+  std::ifstream f(*path, std::ios::binary | std::ios::ate);
+  if (!f) return Status::NotFound(what + ": cannot open external data file '" + *path + "'");
   if (length >= 0 && static_cast<size_t>(length) != need)
     return Status::ModelError(what + ": external length " + std::to_string(length) + " bytes, dims need " +
                               std::to_string(need));
-  f.seekg(0, std::ios::end);
-  int64_t file_size = f.tellg();
-  if (offset < 0 || offset > file_size || static_cast<int64_t>(need) > file_size - offset)
-    return Status::ModelError(what + ": external data [" + std::to_string(offset) + ", +" +
-                              std::to_string(need) + ") is outside '" + path + "'");
+  const int64_t file_size = f.tellg();
+  if (*offset < 0 || *offset > file_size || static_cast<int64_t>(need) > file_size - *offset)
+    return Status::ModelError(what + ": external data [" + std::to_string(*offset) + ", +" + std::to_string(need) +
+                              ") is outside '" + *path + "'");
+  return Status::Ok();
+}
+
+// bool read from raw bytes: any non-zero byte is true (a C++ bool must hold 0 or 1).
+void NormalizeBools(Tensor* t) {
+  if (t->dtype() != DataType::kBool) return;
+  auto* b = static_cast<uint8_t*>(t->RawMutableData());
+  for (int64_t i = 0; i < t->NumElements(); ++i) b[i] = b[i] != 0;
+}
+
+Status ReadExternal(const onnx::TensorProto& proto, const std::string& base_dir, Tensor* t) {
+  std::string path;
+  int64_t offset = 0;
+  const size_t need = t->ByteSize();
+  PL_RETURN_IF_ERROR(CheckExternal(proto, base_dir, need, &path, &offset));
+  std::ifstream f(path, std::ios::binary);
   f.seekg(offset);
   f.read(static_cast<char*>(t->RawMutableData()), need);
-  if (!f) return Status::ModelError(what + ": short read from '" + path + "'");
+  if (!f) return Status::ModelError("initializer '" + proto.name() + "': short read from '" + path + "'");
+  NormalizeBools(t);
   return Status::Ok();
 }
 
@@ -63,25 +82,6 @@ int64_t ValueCount(const onnx::TensorProto& proto, DataType dt) {
     case DataType::kUint32: case DataType::kUint64: return proto.uint64_data_size();
     default: return proto.int32_data_size();
   }
-}
-
-// External data: the file must hold `need` bytes at the offset, checked before allocating.
-Status CheckExternalSize(const onnx::TensorProto& proto, const std::string& base_dir, size_t need) {
-  std::string location;
-  int64_t offset = 0;
-  for (const auto& kv : proto.external_data()) {
-    if (kv.key() == "location") location = kv.value();
-    else if (kv.key() == "offset") offset = std::atoll(kv.value().c_str());
-  }
-  if (!SafeRelativePath(location)) return Status::Ok();  // ReadExternal names the problem
-  std::string path = (base_dir.empty() ? std::string(".") : base_dir) + "/" + location;
-  std::ifstream f(path, std::ios::binary | std::ios::ate);
-  if (!f) return Status::Ok();
-  const int64_t file_size = f.tellg();
-  if (offset < 0 || offset > file_size || static_cast<int64_t>(need) > file_size - offset)
-    return Status::ModelError("initializer '" + proto.name() + "': external data [" + std::to_string(offset) +
-                              ", +" + std::to_string(need) + ") is outside '" + path + "'");
-  return Status::Ok();
 }
 
 }  // namespace
@@ -108,7 +108,9 @@ StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& proto, const std::stri
       return Status::ModelError(what + ": " + std::to_string(ValueCount(proto, dt)) + " values for dims " +
                                 ShapeToString(shape));
   } else {
-    PL_RETURN_IF_ERROR(CheckExternalSize(proto, base_dir, bytes));
+    std::string path;
+    int64_t offset = 0;
+    PL_RETURN_IF_ERROR(CheckExternal(proto, base_dir, bytes, &path, &offset));
   }
   PL_ASSIGN_OR_RETURN(Tensor t, Tensor::Create(dt, shape, proto.name()));
 
@@ -121,6 +123,7 @@ StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& proto, const std::stri
       return Status::ModelError(what + ": raw_data has " + std::to_string(proto.raw_data().size()) +
                                 " bytes, dims " + ShapeToString(shape) + " need " + std::to_string(bytes));
     if (bytes) std::memcpy(t.RawMutableData(), proto.raw_data().data(), bytes);
+    NormalizeBools(&t);
     return t;
   }
   auto check = [&](int64_t have) -> Status {
@@ -253,6 +256,7 @@ StatusOr<Tensor> ParseNpy(const std::string& bytes, const std::string& what) {
     return Status::InvalidArgument(where + ": data shorter than shape " + ShapeToString(shape));
   PL_ASSIGN_OR_RETURN(Tensor t, Tensor::Create(dt, shape));
   if (t.ByteSize()) std::memcpy(t.RawMutableData(), bytes.data() + pos, t.ByteSize());
+  NormalizeBools(&t);
   return t;
 }
 

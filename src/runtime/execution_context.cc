@@ -233,6 +233,14 @@ Status ExecutionContext::ValidateInputs(std::string* signature) {
         }
       }
     }
+    if (t.dtype() == DataType::kBool && t.NumElements() > 0) {
+      // Kernels read bool as C++ bool: a byte other than 0/1 (raw client data) is undefined there.
+      const auto* b = static_cast<const uint8_t*>(t.RawData());
+      for (int64_t k = 0; k < t.NumElements(); ++k)
+        if (b[k] > 1)
+          return Status::InvalidArgument(what + ": bool element " + std::to_string(k) + " holds byte " +
+                                         std::to_string(b[k]) + " (must be 0 or 1)");
+    }
     *signature += std::to_string(static_cast<int>(t.dtype())) + ShapeToString(t.shape()) + ";";
   }
   return Status::Ok();

@@ -155,6 +155,7 @@ bad = {
     "raw count != inputs": (two, IA, "raw_input_contents"),
     "unknown datatype": (infer_req(dtype="FP8", raw=b""), IA, "FP8"),
     "unknown output": (infer_req(raw=x.tobytes(), outputs=["zz"]), IA, "zz"),
+    "huge shape, tiny data": (infer_req(shape=(1 << 20, 1 << 20), raw=x.tobytes()), IA, "more elements"),
 }
 for name, (q, code, needle) in bad.items():
     r, err = call("ModelInfer", q)
@@ -196,6 +197,7 @@ rest_bad = {
     "unknown input": ("/v2/models/lin/infer", {"inputs": [jin(name="q")]}, 400),
     "data count mismatch": ("/v2/models/lin/infer", {"inputs": [jin(data=[1.0])]}, 400),
     "unknown output": ("/v2/models/lin/infer", {"inputs": [jin()], "outputs": [{"name": "zz"}]}, 400),
+    "huge shape, tiny data": ("/v2/models/lin/infer", {"inputs": [jin(shape=(1 << 20, 1 << 20))]}, 400),
     "deadline": ("/v2/models/slow/infer", {"inputs": [jin(shape=(1, 256), data=[0.0] * 256)],
                                            "parameters": {"timeout": 1}}, 504),
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <string>
@@ -173,6 +174,82 @@ TEST(RobustnessModel, NonFiniteActivationAttributesAfterConvRunAsOnnxSays) {
             << k.op << " element " << i << (b ? ", default backends: " : ", cpu_ref: ") << got << ", want " << want;
       }
     }
+  }
+}
+
+}  // namespace
+}  // namespace pl
+
+namespace pl {
+namespace {
+using test::BuildModel;
+using test::NodeSpec;
+using test::T_;
+
+// Found by fuzz_tensor_readers: EXTERNAL data without a location, dims of 4 GiB: refused before
+// the tensor is allocated.
+TEST(RobustnessLimits, ExternalDataWithoutLocationAllocatesNothing) {
+  onnx::TensorProto t;
+  t.set_name("w");
+  t.set_data_type(onnx::TensorProto::FLOAT);
+  for (int64_t d : {1, 8, 8, 8, 32, 8, 8163}) t.add_dims(d);
+  t.set_data_location(onnx::TensorProto::EXTERNAL);
+  auto r = onnx_io::TensorFromProto(t, "");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kModelError) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("location"), std::string::npos) << r.status().ToString();
+}
+
+// Found by fuzz_model_load: a bool input byte other than 0/1 reached a kernel reading C++ bool.
+Tensor Bools(const std::vector<uint8_t>& bytes) {
+  Tensor t = Tensor::Create(DataType::kBool, {static_cast<int64_t>(bytes.size())}, "x").value();
+  std::memcpy(t.RawMutableData(), bytes.data(), bytes.size());
+  return t;
+}
+
+std::vector<uint8_t> Bytes(const Tensor& t) {
+  const auto* b = static_cast<const uint8_t*>(t.RawData());
+  return std::vector<uint8_t>(b, b + t.NumElements());
+}
+
+TEST(RobustnessLimits, BoolInputByteOtherThanZeroOrOneIsInvalidArgument) {
+  Tensor x = Bools({1, 0, 1});
+  Config c;
+  c.SetModelBuffer(BuildModel({NodeSpec{"Not", "", {"x"}, {"y"}, {}}}, {x}, {}, {"y"}));
+  auto p = CreatePredictor(c);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  Tensor bad = Bools({1, 0, 8});
+  std::vector<Tensor> out;
+  Status s = (*p)->Run({bad}, &out);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
+  EXPECT_NE(s.message().find("'x'"), std::string::npos) << s.ToString();
+  EXPECT_NE(s.message().find("element 2"), std::string::npos) << s.ToString();
+  ASSERT_TRUE((*p)->Run({x}, &out).ok());
+  EXPECT_EQ(Bytes(out[0]), (std::vector<uint8_t>{0, 1, 0}));
+  // Read from a model or a .npy file, any non-zero byte is true.
+  onnx::TensorProto proto;
+  proto.set_data_type(onnx::TensorProto::BOOL);
+  proto.add_dims(3);
+  proto.set_raw_data(std::string("\x00\x08\x01", 3));
+  auto t = onnx_io::TensorFromProto(proto, "");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(Bytes(*t), (std::vector<uint8_t>{0, 1, 1}));
+}
+
+// Found by fuzz_run_inputs: oneDNN's matmul took SIGFPE on an empty operand. Now: the same
+// result as ONNX (sum over an empty K is 0; an empty M gives an empty output) on every backend.
+TEST(RobustnessLimits, MatMulWithEmptyOperandRuns) {
+  for (const std::vector<std::string>& backends : {std::vector<std::string>{}, std::vector<std::string>{kBackendCpuRef}}) {
+    auto r = test::RunOp("MatMul", {Tensor::Create(DataType::kFloat32, {2, 0}).value(),
+                                    Tensor::Create(DataType::kFloat32, {0, 3}).value()},
+                         {}, 1, 13, {}, backends);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ((*r)[0].shape(), (Shape{2, 3}));
+    EXPECT_EQ(test::ToVec<float>((*r)[0]), std::vector<float>(6, 0.f));
+    r = test::RunOp("MatMul", {Tensor::Create(DataType::kFloat32, {0, 4}).value(), T_<float>({4, 1}, {1, 2, 3, 4})}, {},
+                    1, 13, {}, backends);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ((*r)[0].shape(), (Shape{0, 1}));
   }
 }
 

@@ -109,6 +109,8 @@ class MatMulOp final : public Op {
       const Shape& s = b.InShape(p.input);
       for (size_t i = 0; i + 1 < s.size(); ++i) flatten &= s[i] == 1;
     }
+    if (ShapeNumElements(a3) == 0 || ShapeNumElements(w3) == 0 || ShapeNumElements(o3) == 0)
+      return Status::Unimplemented(describe_ + ": empty operand");  // oneDNN divides by these dims
     if (flatten) {
       const int64_t rows = ShapeNumElements(a3) / K;
       return Emit(b, {rows, K}, {K, N}, {rows, N}, out, PlainMd({rows, K}), PlainMd({K, N}), true);
@@ -156,6 +158,10 @@ class MatMulOp final : public Op {
   // One matmul primitive: a x w -> o (oneDNN dims), `out` the ONNX output shape.
   Status Emit(PlanBuilder& b, const Shape& a, const Shape& w, const Shape& o, const Shape& out, const Md& a_md,
               const Md& w_user, bool flattened) const {
+    // oneDNN's matmul divides by these dims while choosing an implementation (SIGFPE): an empty
+    // operand runs on the reference kernel.
+    if (ShapeNumElements(a) == 0 || ShapeNumElements(w) == 0 || ShapeNumElements(o) == 0)
+      return Status::Unimplemented(describe_ + ": empty operand");
     const bool use_prepared = prepared_ && w.size() == 2;
     const Md w_any(ToDims(w), memory::data_type::f32, memory::format_tag::any);
     const Md o_md = PlainMd(o);
