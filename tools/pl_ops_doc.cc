@@ -1,5 +1,8 @@
-// pl_ops_doc: prints the supported-operators table (Markdown) generated from the kernel registry.
-//   pl_ops_doc > docs/supported_ops.md        (tests/unit check that the committed file is current)
+// pl_ops_doc: prints the supported-operators table (Markdown) generated from the kernel registry,
+// then the conformance summary: every libonnx-testdata suite run through the predictor as
+// pl_conformance runs it, with the skip lists of tests/conformance.
+//   pl_ops_doc [--conformance-root DIR] [--skip-dir DIR] > docs/supported_ops.md
+// (the supported_ops_doc test checks that the committed file is current).
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -7,8 +10,56 @@
 #include <string>
 
 #include "pl/op_registry.h"
+#include "tools/conformance.h"
 
-int main() {
+namespace {
+
+// The conformance section: one row per suite and a summary line over all of them.
+int PrintConformance(const std::string& root, const std::string& skip_dir) {
+  pl::conformance::Options options;
+  options.root = root;
+  options.suites = {"node", "pytorch-converted", "pytorch-operator", "simple"};
+  pl::Status s = pl::conformance::ReadSkipDir(skip_dir, &options.skips);
+  if (!s.ok()) {
+    std::fprintf(stderr, "pl_ops_doc: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  std::printf("\n## Conformance\n\n");
+  std::printf("The ONNX test data of Debian's libonnx-testdata (ONNX 1.12) run through the predictor with the\n"
+              "default backends, as `pl_conformance` runs it. *Eligible* tests use no training op (losses,\n"
+              "optimizers, gradients) and have tensor inputs and outputs; an eligible test counts as passing\n"
+              "only when it ran and matched (skipped and unsupported ones do not). Skips, each with its reason:\n"
+              "`tests/conformance/skip_*.txt`. (The `real` suite holds only download links, no models.)\n\n");
+  std::printf("| suite | tests | passed | failed | skipped | unsupported | eligible passed |\n|---|---|---|---|---|---|---|\n");
+  pl::conformance::SuiteTotals all;
+  all.suite = "all suites";
+  for (const auto& t : pl::conformance::Run(options)) {
+    std::printf("| %s | %d | %d | %d | %d | %d | %d of %d |\n", t.suite.c_str(), t.total(), t.passed, t.failed,
+                t.skipped, t.unsupported, t.eligible_passed, t.eligible);
+    all.passed += t.passed, all.failed += t.failed, all.skipped += t.skipped, all.unsupported += t.unsupported;
+    all.eligible += t.eligible, all.eligible_passed += t.eligible_passed;
+  }
+  if (all.total() == 0) {
+    std::fprintf(stderr, "pl_ops_doc: no conformance tests under %s/data\n", root.c_str());
+    return 1;
+  }
+  std::printf("\nConformance summary, %s.\n", pl::conformance::Describe(all).c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string root = PL_ONNX_TESTDATA_DEFAULT, skip_dir = PL_SKIP_DIR_DEFAULT;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if ((a == "--conformance-root" || a == "--skip-dir") && i + 1 < argc) {
+      (a == "--skip-dir" ? skip_dir : root) = argv[++i];
+    } else {
+      std::fprintf(stderr, "usage: pl_ops_doc [--conformance-root DIR] [--skip-dir DIR]\n");
+      return 2;
+    }
+  }
   struct Row {
     std::set<std::string> backends;
     std::set<std::string> types;
@@ -42,5 +93,5 @@ int main() {
     std::printf("| %s | %s | %s | %s | %s |\n", std::get<0>(k).c_str(), std::get<1>(k).c_str(), range.c_str(),
                 join(r.backends).c_str(), join(r.types).c_str());
   }
-  return 0;
+  return PrintConformance(root, skip_dir);
 }

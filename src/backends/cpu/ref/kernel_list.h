@@ -36,3 +36,8 @@ PL_CPU_REF_KERNEL(Roi)                // roi.cc: RoiAlign MaxRoiPool
 PL_CPU_REF_KERNEL(Quantize)           // quantize.cc: QuantizeLinear DequantizeLinear DynamicQuantizeLinear
 PL_CPU_REF_KERNEL(QLinear)            // qlinear.cc: QLinearConv QLinearMatMul ConvInteger MatMulInteger
 PL_CPU_REF_KERNEL(Signal)             // signal.cc: DFT STFT HannWindow HammingWindow BlackmanWindow MelWeightMatrix
+PL_CPU_REF_KERNEL(GridSample)         // grid_sample.cc: GridSample
+PL_CPU_REF_KERNEL(Selection)          // selection.cc: Unique Compress ReverseSequence
+PL_CPU_REF_KERNEL(MaxUnpool)          // max_unpool.cc: MaxUnpool
+PL_CPU_REF_KERNEL(MeanVarianceNormalization)  // mvn.cc: MeanVarianceNormalization
+PL_CPU_REF_KERNEL(Random)             // random.cc: RandomNormal RandomUniform *Like Multinomial Bernoulli

@@ -1,0 +1,253 @@
+// See conformance.h.
+#include "tools/conformance.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "onnx/onnx_pb.h"
+#include "pl/pl.h"
+#include "src/onnx/tensor_proto.h"
+
+namespace pl::conformance {
+namespace {
+
+std::vector<std::string> ListDir(const std::string& dir) {
+  std::vector<std::string> out;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      std::string n = e->d_name;
+      if (n != "." && n != "..") out.push_back(n);
+    }
+    closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool IsFile(const std::string& p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+void CollectOps(const onnx::GraphProto& g, std::set<std::pair<std::string, std::string>>* ops) {
+  for (const auto& n : g.node()) {
+    ops->insert({n.domain() == "ai.onnx" ? "" : n.domain(), n.op_type()});
+    for (const auto& a : n.attribute()) {
+      if (a.has_g()) CollectOps(a.g(), ops);
+      for (const auto& sg : a.graphs()) CollectOps(sg, ops);
+    }
+  }
+}
+
+bool AllTensorTyped(const onnx::GraphProto& g) {
+  for (const auto& v : g.input())
+    if (!v.type().has_tensor_type()) return false;
+  for (const auto& v : g.output())
+    if (!v.type().has_tensor_type()) return false;
+  return true;
+}
+
+// IEEE half -> float, so float16 outputs are compared like float32 ones.
+double HalfToDouble(uint16_t h) {
+  const int sign = h >> 15, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  double v;
+  if (exp == 0) v = std::ldexp(mant, -24);
+  else if (exp == 31) v = mant ? NAN : INFINITY;
+  else v = std::ldexp(mant + 1024, exp - 25);
+  return sign ? -v : v;
+}
+
+std::string Compare(const pl::Tensor& got, const pl::Tensor& want, double atol, double rtol) {
+  if (got.dtype() != want.dtype())
+    return std::string("dtype ") + pl::DataTypeName(got.dtype()) + " != expected " + pl::DataTypeName(want.dtype());
+  if (got.shape() != want.shape())
+    return "shape " + pl::ShapeToString(got.shape()) + " != expected " + pl::ShapeToString(want.shape());
+  const int64_t n = got.NumElements();
+  auto value = [](const pl::Tensor& t, int64_t i) -> double {
+    switch (t.dtype()) {
+      case pl::DataType::kFloat32: return t.Data<float>()[i];
+      case pl::DataType::kFloat64: return t.Data<double>()[i];
+      case pl::DataType::kInt64: return static_cast<double>(t.Data<int64_t>()[i]);
+      case pl::DataType::kInt32: return t.Data<int32_t>()[i];
+      case pl::DataType::kInt16: return t.Data<int16_t>()[i];
+      case pl::DataType::kInt8: return t.Data<int8_t>()[i];
+      case pl::DataType::kUint8: return t.Data<uint8_t>()[i];
+      case pl::DataType::kUint16: return t.Data<uint16_t>()[i];
+      case pl::DataType::kUint32: return t.Data<uint32_t>()[i];
+      case pl::DataType::kUint64: return static_cast<double>(t.Data<uint64_t>()[i]);
+      case pl::DataType::kBool: return t.Data<bool>()[i];
+      case pl::DataType::kFloat16: return HalfToDouble(t.Data<uint16_t>()[i]);
+      default: return 0;
+    }
+  };
+  const bool exact = got.dtype() != pl::DataType::kFloat32 && got.dtype() != pl::DataType::kFloat64 &&
+                     got.dtype() != pl::DataType::kFloat16;
+  // float16 carries ~3 decimal digits: compare at its own precision.
+  if (got.dtype() == pl::DataType::kFloat16) { atol = std::max(atol, 1e-3); rtol = std::max(rtol, 4e-3); }
+  for (int64_t i = 0; i < n; ++i) {
+    double g = value(got, i), w = value(want, i);
+    if (std::isnan(w) && std::isnan(g)) continue;
+    if (std::isinf(w) && g == w) continue;
+    bool ok = exact ? g == w : std::fabs(g - w) <= atol + rtol * std::fabs(w);
+    if (!ok) {
+      std::ostringstream os;
+      os << "element " << i << ": got " << g << ", expected " << w;
+      return os.str();
+    }
+  }
+  return "";
+}
+
+bool IsTrainingOp(const std::string& domain, const std::string& op) {
+  return domain == "ai.onnx.preview.training" || op == "SoftmaxCrossEntropyLoss" || op == "NegativeLogLikelihoodLoss";
+}
+
+// Runs one test directory; returns "" when every data set matches.
+std::string RunTest(const std::string& dir, const std::string& model_path, const Options& options) {
+  std::string error;
+  pl::Config config(model_path);
+  if (!options.backends.empty()) config.SetBackends(options.backends);
+  auto pred = pl::CreatePredictor(config);
+  if (!pred.ok()) return "create: " + pred.status().ToString();
+  int sets = 0;
+  for (const auto& ds : ListDir(dir)) {
+    if (ds.rfind("test_data_set_", 0) != 0) continue;
+    ++sets;
+    const std::string d = dir + "/" + ds;
+    const auto& names = (*pred)->InputNames();
+    // Inputs are input_<i>.pb in the order of the model's graph inputs.
+    std::vector<pl::Tensor> inputs;
+    for (int k = 0;; ++k) {
+      std::string p = d + "/input_" + std::to_string(k) + ".pb";
+      if (!IsFile(p)) break;
+      auto tt = pl::onnx_io::ReadTensorProtoFile(p);
+      if (!tt.ok()) return "input " + std::to_string(k) + ": " + tt.status().ToString();
+      inputs.push_back(std::move(tt).value());
+    }
+    if (inputs.size() != names.size())
+      return std::to_string(inputs.size()) + " input files for " + std::to_string(names.size()) + " model inputs";
+    for (size_t k = 0; k < inputs.size(); ++k) inputs[k].set_name(names[k]);
+    std::vector<pl::Tensor> outputs;
+    pl::Status s = (*pred)->Run(inputs, &outputs);
+    if (!s.ok()) return "run: " + s.ToString();
+    for (size_t k = 0; k < outputs.size(); ++k) {
+      std::string p = d + "/output_" + std::to_string(k) + ".pb";
+      if (!IsFile(p)) continue;
+      auto want = pl::onnx_io::ReadTensorProtoFile(p);
+      if (!want.ok()) return "output file: " + want.status().ToString();
+      std::string diff = Compare(outputs[k], *want, 1e-5, 1e-3);
+      if (!diff.empty()) return "output " + std::to_string(k) + " ('" + (*pred)->OutputNames()[k] + "'): " + diff;
+    }
+  }
+  return sets == 0 ? "no test_data_set_*" : "";
+}
+
+}  // namespace
+
+std::vector<SuiteTotals> Run(const Options& options, const Report& report) {
+  const pl::KernelRegistry& registry = pl::KernelRegistry::Global();
+  auto tell = [&](const std::string& key, Outcome o, const std::string& detail) {
+    if (report) report(key, o, detail);
+  };
+  std::vector<SuiteTotals> out;
+  for (const auto& suite : options.suites) {
+    SuiteTotals t;
+    t.suite = suite;
+    const std::string sdir = options.root + "/data/" + suite;
+    for (const auto& test : ListDir(sdir)) {
+      if (!options.filter.empty() && test.find(options.filter) == std::string::npos) continue;
+      const std::string dir = sdir + "/" + test, key = suite + "/" + test;
+      const std::string model_path = dir + "/model.onnx";
+      if (!IsFile(model_path)) continue;
+      onnx::ModelProto model;
+      {
+        std::ifstream f(model_path, std::ios::binary);
+        if (!model.ParseFromIstream(&f)) {
+          ++t.unsupported;
+          tell(key, Outcome::kUnsupported, "unparsable model");
+          continue;
+        }
+      }
+      std::set<std::pair<std::string, std::string>> ops;
+      CollectOps(model.graph(), &ops);
+      const bool tensor_io = AllTensorTyped(model.graph());
+      bool training = false;
+      std::string missing;
+      for (const auto& [dom, op] : ops) {
+        training = training || IsTrainingOp(dom, op);
+        if (!(dom.empty() && op == "Constant") && !registry.HasOp(dom, op)) missing = op;
+      }
+      const bool eligible = tensor_io && !training;
+      t.eligible += eligible;
+      if (!tensor_io || !missing.empty()) {
+        ++t.unsupported;
+        tell(key, Outcome::kUnsupported, missing.empty() ? "non-tensor I/O" : missing);
+        continue;
+      }
+      if (auto it = options.skips.find(key); it != options.skips.end()) {
+        ++t.skipped;
+        tell(key, Outcome::kSkip, it->second);
+        continue;
+      }
+      const std::string error = RunTest(dir, model_path, options);
+      if (error.empty()) {
+        ++t.passed;
+        t.eligible_passed += eligible;
+        tell(key, Outcome::kPass, "");
+      } else {
+        ++t.failed;
+        tell(key, Outcome::kFail, error.substr(0, 400));
+      }
+    }
+    out.push_back(t);
+  }
+  return out;
+}
+
+Status ReadSkipList(const std::string& path, std::map<std::string, std::string>* skips) {
+  std::ifstream f(path);
+  if (!f) return Status::NotFound("cannot read skip list " + path);
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::stringstream ss(line);
+    std::string name, reason;
+    ss >> name;
+    std::getline(ss, reason);
+    reason.erase(0, reason.find_first_not_of(" \t"));
+    if (reason.empty()) return Status::InvalidArgument(path + ": skip entry '" + name + "' has no reason");
+    (*skips)[name] = reason;
+  }
+  return Status::Ok();
+}
+
+Status ReadSkipDir(const std::string& dir, std::map<std::string, std::string>* skips) {
+  bool any = false;
+  for (const auto& n : ListDir(dir)) {
+    if (n.rfind("skip_", 0) != 0 || n.size() < 9 || n.substr(n.size() - 4) != ".txt") continue;
+    any = true;
+    Status s = ReadSkipList(dir + "/" + n, skips);
+    if (!s.ok()) return s;
+  }
+  return any ? Status::Ok() : Status::NotFound("no skip_*.txt in " + dir);
+}
+
+std::string Describe(const SuiteTotals& t) {
+  char buf[400];
+  std::snprintf(buf, sizeof(buf),
+                "%s: %d passed, %d failed, %d skipped, %d unsupported (of %d); no training op and tensor I/O: %d of %d "
+                "pass (%.1f%%)",
+                t.suite.c_str(), t.passed, t.failed, t.skipped, t.unsupported, t.total(), t.eligible_passed, t.eligible,
+                t.eligible ? 100.0 * t.eligible_passed / t.eligible : 0.0);
+  return buf;
+}
+
+}  // namespace pl::conformance
