@@ -49,6 +49,14 @@ services::OutputsOr RunInference(Model& m, std::vector<Tensor> inputs, int64_t t
     m.metrics.Fail(FailureReason(result.status()));
     return result;
   }
+  // String outputs would need the protocol's BYTES encoding (length-prefixed elements), which the
+  // front ends do not write yet: refuse them by name instead of sending their empty byte view.
+  for (size_t i = 0; i < result->size(); ++i)
+    if ((*result)[i].dtype() == DataType::kString) {
+      m.metrics.Fail("internal");
+      return Status::Unimplemented("output '" + (i < m.outputs.size() ? m.outputs[i].name : std::to_string(i)) +
+                                   "' is a string (BYTES) tensor, which pl_server does not encode yet");
+    }
   ++m.metrics.success;
   m.metrics.inference_rows += static_cast<uint64_t>(rows);
   m.metrics.request_us += static_cast<uint64_t>(
