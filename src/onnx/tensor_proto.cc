@@ -57,7 +57,7 @@ Status ReadExternal(const onnx::TensorProto& proto, const std::string& base_dir,
 StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& proto, const std::string& base_dir) {
   const std::string what = "tensor '" + proto.name() + "'";
   DataType dt = static_cast<DataType>(proto.data_type());
-  if (DataTypeSize(dt) == 0)
+  if (DataTypeSize(dt) == 0 && dt != DataType::kString)
     return Status::Unimplemented(what + ": unsupported data type " + std::to_string(proto.data_type()));
   Shape shape(proto.dims().begin(), proto.dims().end());
   for (int64_t d : shape)
@@ -66,6 +66,16 @@ StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& proto, const std::stri
   PL_ASSIGN_OR_RETURN(Tensor t, Tensor::Create(dt, shape, proto.name()));
   const size_t bytes = t.ByteSize();
   const int64_t n = t.NumElements();
+  if (dt == DataType::kString) {  // string_data only: ONNX has no raw or external form for strings
+    if (proto.data_location() == onnx::TensorProto::EXTERNAL || proto.has_raw_data())
+      return Status::ModelError(what + ": string tensors must use string_data");
+    if (proto.string_data_size() != n)
+      return Status::ModelError(what + ": " + std::to_string(proto.string_data_size()) + " strings for dims " +
+                                ShapeToString(shape));
+    std::string* d = t.MutableData<std::string>();
+    for (int64_t i = 0; i < n; ++i) d[i] = proto.string_data(static_cast<int>(i));
+    return t;
+  }
 
   if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
     PL_RETURN_IF_ERROR(ReadExternal(proto, base_dir, &t));
@@ -104,7 +114,7 @@ StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& proto, const std::stri
     case DataType::kInt32: PL_RETURN_IF_ERROR(check(proto.int32_data_size())); CopyField<int32_t>(proto.int32_data(), &t); break;
     case DataType::kInt16: PL_RETURN_IF_ERROR(check(proto.int32_data_size())); CopyField<int16_t>(proto.int32_data(), &t); break;
     case DataType::kInt8: PL_RETURN_IF_ERROR(check(proto.int32_data_size())); CopyField<int8_t>(proto.int32_data(), &t); break;
-    case DataType::kUint16: case DataType::kFloat16:
+    case DataType::kUint16: case DataType::kFloat16: case DataType::kBFloat16:
       PL_RETURN_IF_ERROR(check(proto.int32_data_size())); CopyField<uint16_t>(proto.int32_data(), &t); break;
     case DataType::kUint8: PL_RETURN_IF_ERROR(check(proto.int32_data_size())); CopyField<uint8_t>(proto.int32_data(), &t); break;
     case DataType::kBool: PL_RETURN_IF_ERROR(check(proto.int32_data_size())); CopyField<bool>(proto.int32_data(), &t); break;
@@ -120,6 +130,11 @@ Status TensorToProto(const Tensor& tensor, onnx::TensorProto* proto) {
   proto->set_name(tensor.name());
   proto->set_data_type(static_cast<int>(tensor.dtype()));
   for (int64_t d : tensor.shape()) proto->add_dims(d);
+  if (tensor.dtype() == DataType::kString) {
+    const std::string* d = tensor.Data<std::string>();
+    for (int64_t i = 0; i < tensor.NumElements(); ++i) proto->add_string_data(d[i]);
+    return Status::Ok();
+  }
   proto->set_raw_data(tensor.RawData(), tensor.ByteSize());
   return Status::Ok();
 }
@@ -134,6 +149,15 @@ StatusOr<Tensor> ReadTensorProtoFile(const std::string& path) {
   return TensorFromProto(proto, "");
 }
 
+Status WriteTensorProtoFile(const Tensor& tensor, const std::string& path) {
+  onnx::TensorProto proto;
+  PL_RETURN_IF_ERROR(TensorToProto(tensor, &proto));
+  std::ofstream f(path, std::ios::binary);
+  if (!f) return Status::NotFound("cannot write '" + path + "'");
+  if (!proto.SerializeToOstream(&f)) return Status::Internal("write to '" + path + "' failed");
+  return Status::Ok();
+}
+
 namespace {
 struct NpyType { const char* descr; DataType dt; };
 const NpyType kNpyTypes[] = {
@@ -143,6 +167,12 @@ const NpyType kNpyTypes[] = {
     {"<u4", DataType::kUint32},  {"<u8", DataType::kUint64},  {"<f2", DataType::kFloat16},
 };
 }  // namespace
+
+bool NpyHolds(DataType dtype) {
+  for (const auto& t : kNpyTypes)
+    if (t.dt == dtype) return true;
+  return false;
+}
 
 StatusOr<Tensor> ReadNpyFile(const std::string& path) {
   std::ifstream f(path, std::ios::binary);

@@ -33,3 +33,4 @@ PL_CPU_REF_KERNEL(ControlFlow)    // control_flow.cc: If Loop Scan
 PL_CPU_REF_KERNEL(Recurrent)      // rnn.cc: LSTM GRU RNN
 PL_CPU_REF_KERNEL(NonMaxSuppression)  // nms.cc: NonMaxSuppression
 PL_CPU_REF_KERNEL(Roi)                // roi.cc: RoiAlign MaxRoiPool
+PL_CPU_REF_KERNEL(Strings)            // strings.cc: StringNormalizer TfIdfVectorizer
