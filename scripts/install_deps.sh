@@ -7,7 +7,7 @@ PKGS=(build-essential cmake pkg-config ninja-build ccache
       libdnnl-dev libomp-dev
       libgflags-dev libgoogle-glog-dev libgtest-dev libgmock-dev libbenchmark-dev
       gnuplot-nox
-      libboost-dev rapidjson-dev libgrpc++-dev protobuf-compiler-grpc python3-grpcio curl wrk dpkg-dev)
+      libboost-dev rapidjson-dev libgrpc++-dev protobuf-compiler-grpc python3-grpcio curl wrk dpkg-dev file python3-yaml)
 # node/npm fetch the real models and ONNX Runtime; take Debian's only if none is on the PATH.
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 missing=()

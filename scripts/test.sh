@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Installs every dependency (apt-get), builds paddle_like, fetches the real models (npm) and runs
 # every test: unit, ops, conformance, models, services, paddle, stress (short form under
-# ThreadSanitizer). This is what .ci/run calls. Usage: scripts/test.sh [--no-install] [--no-tsan]
+# ThreadSanitizer), then the Debian package build and its checks (scripts/package_test.sh).
+# This is what .ci/run calls. Usage: scripts/test.sh [--no-install] [--no-tsan] [--no-package]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-INSTALL=1; TSAN=1
+INSTALL=1; TSAN=1; PACKAGE=1
 for a in "$@"; do
   case "$a" in
     --no-install) INSTALL=0 ;;
     --no-tsan) TSAN=0 ;;
+    --no-package) PACKAGE=0 ;;
     *) echo "unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -46,5 +48,9 @@ if [ "$TSAN" = 1 ]; then
   else
     echo "no stress targets yet"
   fi
+fi
+if [ "$PACKAGE" = 1 ]; then
+  step "package: x86-64-v3 build + its tests, cpack DEB, unpacked tools and consumer"
+  ./scripts/package_test.sh build-pkg
 fi
 step "all tests passed"

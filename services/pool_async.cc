@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "pl/fault_injection.h"
 #include "services/batching.h"
 #include "services/pool_impl.h"
 
@@ -33,6 +34,8 @@ std::future<OutputsOr> PredictorPool::Impl::Submit(std::vector<Tensor> inputs, c
   if (!init_status.ok()) return fail(init_status);
   auto normalized = batching::NormalizeInputs(input_names, std::move(inputs));
   if (!normalized.ok()) return fail(normalized.status().WithContext("Submit"));
+  if (fault_injection::ShouldFail(fault_injection::Site::kQueue))
+    return fail(Status::OutOfMemory("Submit: cannot allocate the request"));
   auto req = std::make_unique<Request>();
   req->inputs = std::move(normalized).value();
   if (batching) {
@@ -223,6 +226,7 @@ void PredictorPool::Impl::Execute(Predictor* p, std::vector<RequestPtr> batch) {
   results.reserve(batch.size());
   std::vector<size_t> live;
   uint64_t expired = 0;
+  uint64_t queue_us = 0;
   for (size_t k = 0; k < batch.size(); ++k) {
     if (batch[k]->deadline <= now) {
       results.emplace_back(Status::DeadlineExceeded("request deadline passed after " +
@@ -231,6 +235,7 @@ void PredictorPool::Impl::Execute(Predictor* p, std::vector<RequestPtr> batch) {
     } else {
       results.emplace_back(Status::Internal("request not run"));
       live.push_back(k);
+      queue_us += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - batch[k]->enqueued).count());
     }
   }
   uint64_t runs = 0, batched_runs = 0;
@@ -273,9 +278,13 @@ void PredictorPool::Impl::Execute(Predictor* p, std::vector<RequestPtr> batch) {
       }
     }
   }
+  const uint64_t run_us = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - now).count());
   bool log_broken = false;
   {
     std::lock_guard<std::mutex> lk(mu);
+    stats.queue_us += queue_us;
+    stats.compute_us += run_us * live.size();
     stats.expired += expired;
     stats.completed += live.size();
     stats.runs += runs;

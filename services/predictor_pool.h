@@ -101,6 +101,11 @@ struct PoolStats {
   uint64_t runs = 0;        // Predictor::Run calls made by the workers
   uint64_t batched_runs = 0;  // runs that served more than one request
   int64_t max_batch_rows = 0;  // the largest batch run
+  // Summed over the requests that ran (completed - expired ones): time from Submit to the start of
+  // their run, and the wall time of the run that served them (a batched run counts once per
+  // request it served, as Triton's compute duration does).
+  uint64_t queue_us = 0;
+  uint64_t compute_us = 0;
 };
 
 class PredictorPool {

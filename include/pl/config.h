@@ -64,6 +64,11 @@ class Config {
   // the value before allocating. 0 = the machine's physical memory.
   void SetMaxTensorBytes(int64_t bytes) { max_tensor_bytes_ = bytes < 0 ? 0 : bytes; }
   int64_t max_tensor_bytes() const { return max_tensor_bytes_; }
+  // Memory one predictor may hold for a run (arena, workspace, heap activations, outputs); a run
+  // that would go over fails with ResourceExhausted naming the value, before allocating it, and
+  // the predictor stays usable. 0 = the machine's physical memory.
+  void SetMaxPredictorBytes(int64_t bytes) { max_predictor_bytes_ = bytes < 0 ? 0 : bytes; }
+  int64_t max_predictor_bytes() const { return max_predictor_bytes_; }
   // Captures and replays CUDA Graphs per input-shape signature (CUDA backend only).
   void SwitchCudaGraph(bool on) { cuda_graph_ = on; }
   bool cuda_graph() const { return cuda_graph_; }
@@ -82,6 +87,7 @@ class Config {
   bool cuda_graph_ = false;
   int64_t max_loop_iterations_ = 1 << 20;
   int64_t max_tensor_bytes_ = 0;
+  int64_t max_predictor_bytes_ = 0;
   std::set<std::string> disabled_passes_;
 };
 

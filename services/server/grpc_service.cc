@@ -284,6 +284,16 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(ServerState* state, int 
   int limit = static_cast<int>(std::min<int64_t>(max_message_bytes, INT32_MAX));
   b.SetMaxReceiveMessageSize(limit);
   b.SetMaxSendMessageSize(limit);
+  // The handlers block on the pool for the whole inference; with gRPC's default of at most 2
+  // pollers, each finished handler thread exits and a new one is created for the next call. Keep
+  // enough pollers for the concurrent calls we expect, on one completion queue (the pool, not
+  // gRPC, is where the parallelism lives).
+  // A 1x3x48x192 float tensor is 110 KB, above HTTP/2's 64 KB initial stream window: without a
+  // larger window each request waits a round trip for WINDOW_UPDATE before its last bytes move.
+  b.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 8 << 20);
+  b.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS, 1);
+  b.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 1);
+  b.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 256);
   g->impl_->server = b.BuildAndStart();
   if (!g->impl_->server || bound == 0)
     return Status::Unavailable("gRPC port " + std::to_string(port) + ": could not bind");

@@ -4,6 +4,18 @@
 
 namespace pl::server {
 
+std::string FailureReason(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument: return "bad_request";
+    case StatusCode::kResourceExhausted: return "queue_full";
+    case StatusCode::kDeadlineExceeded: return "timeout";
+    case StatusCode::kUnavailable:
+    case StatusCode::kCancelled: return "shutdown";
+    default: return "internal";
+  }
+}
+
+
 services::OutputsOr RunInference(Model& m, std::vector<Tensor> inputs, int64_t timeout_us,
                                  services::Clock::time_point received) {
   // The protocol names every input: each must be one of the model's, once, and none missing

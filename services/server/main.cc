@@ -93,9 +93,16 @@ int main(int argc, char** argv) {
   int http_port = -1, grpc_port = -1, exit_timeout = 30, cpus = 0;
   uint64_t body_limit = 64ull << 20;
   for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (i + 1 >= argc) return Usage(("missing value for " + a).c_str());
-    std::string v = argv[++i];
+    // "--flag value" or "--flag=value" (the form Kubernetes manifests usually write).
+    std::string a = argv[i], v;
+    size_t eq = a.find('=');
+    if (a.rfind("--", 0) == 0 && eq != std::string::npos) {
+      v = a.substr(eq + 1);
+      a = a.substr(0, eq);
+    } else {
+      if (i + 1 >= argc) return Usage(("missing value for " + a).c_str());
+      v = argv[++i];
+    }
     char* end = nullptr;
     long long n = std::strtoll(v.c_str(), &end, 10);
     bool num = *end == '\0' && n >= 0;

@@ -198,6 +198,13 @@ HttpReply Infer(Model& m, const std::string& header_length, std::string& body) {
         return m.metrics.Fail("bad_request"), Error(400, "input '" + name + "': shape must be non-negative integers");
       shape.push_back(s.GetInt64());
     }
+    // Every element takes at least one byte of the body (a JSON number or binary data): a shape
+    // with more elements than that is refused before anything is allocated from it.
+    const int64_t elements = ShapeNumElements(shape);
+    if (elements < 0 || static_cast<uint64_t>(elements) > body.size())
+      return m.metrics.Fail("bad_request"), Error(400, "input '" + name + "': shape " + ShapeToString(shape) +
+                                                       " has more elements than the request's " +
+                                                       std::to_string(body.size()) + " bytes can carry");
     auto t = Tensor::Create(dt, shape, name);
     if (!t.ok()) return m.metrics.Fail("bad_request"), Error(400, "input '" + name + "': " + t.status().message());
     size_t nbytes = static_cast<size_t>(t->NumElements()) * DataTypeSize(dt);
@@ -339,17 +346,6 @@ int HttpStatusOf(const Status& s) {
   }
 }
 
-std::string FailureReason(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kInvalidArgument: return "bad_request";
-    case StatusCode::kResourceExhausted: return "queue_full";
-    case StatusCode::kDeadlineExceeded: return "timeout";
-    case StatusCode::kUnavailable:
-    case StatusCode::kCancelled: return "shutdown";
-    default: return "internal";
-  }
-}
-
 HttpReply HandleHttp(ServerState& state, const std::string& method, const std::string& target,
                      const std::string& header_length, std::string body) {
   std::string path = target.substr(0, target.find('?'));
@@ -433,6 +429,12 @@ std::string MetricsText(const ServerState& state) {
   o << "# HELP nv_inference_request_duration_us Queue + compute time of successful requests\n# TYPE nv_inference_request_duration_us counter\n";
   for (const auto& m : state.repo->models())
     o << "nv_inference_request_duration_us{model=\"" << m->name << "\",version=\"" << m->version << "\"} " << m->metrics.request_us << "\n";
+  o << "# HELP nv_inference_queue_duration_us Time requests waited in the pool's queue\n# TYPE nv_inference_queue_duration_us counter\n";
+  for (const auto& m : state.repo->models())
+    if (m->pool) o << "nv_inference_queue_duration_us{model=\"" << m->name << "\",version=\"" << m->version << "\"} " << m->pool->stats().queue_us << "\n";
+  o << "# HELP nv_inference_compute_infer_duration_us Run time of the executions that served requests, per request\n# TYPE nv_inference_compute_infer_duration_us counter\n";
+  for (const auto& m : state.repo->models())
+    if (m->pool) o << "nv_inference_compute_infer_duration_us{model=\"" << m->name << "\",version=\"" << m->version << "\"} " << m->pool->stats().compute_us << "\n";
   o << "# HELP nv_inference_pending_request_count Requests queued or running\n# TYPE nv_inference_pending_request_count gauge\n";
   for (const auto& m : state.repo->models())
     o << "nv_inference_pending_request_count{model=\"" << m->name << "\",version=\"" << m->version << "\"} " << m->metrics.pending << "\n";

@@ -4,6 +4,8 @@
 #include <limits>
 #include <new>
 
+#include "src/core/alloc.h"
+
 namespace pl {
 
 size_t DataTypeSize(DataType t) {
@@ -95,11 +97,9 @@ constexpr size_t kMaxTensorBytes = size_t{1} << 40;
 StatusOr<std::shared_ptr<void>> AllocHost(size_t bytes, const std::string& what) {
   if (bytes > kMaxTensorBytes)
     return Status::OutOfMemory(what + ": refusing to allocate " + std::to_string(bytes) + " bytes");
-  size_t rounded = (bytes + kAlign - 1) / kAlign * kAlign;
-  if (rounded == 0) rounded = kAlign;
-  void* p = std::aligned_alloc(kAlign, rounded);
+  std::shared_ptr<void> p = internal::AlignedBuffer(bytes, fault_injection::Site::kTensor);
   if (!p) return Status::OutOfMemory(what + ": cannot allocate " + std::to_string(bytes) + " bytes");
-  return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+  return p;
 }
 
 // An array of n constructed, empty strings; the deleter destroys them.

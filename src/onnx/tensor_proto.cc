@@ -1,7 +1,9 @@
 #include "src/onnx/tensor_proto.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace pl::onnx_io {
@@ -43,12 +45,42 @@ Status ReadExternal(const onnx::TensorProto& proto, const std::string& base_dir,
                               std::to_string(need));
   f.seekg(0, std::ios::end);
   int64_t file_size = f.tellg();
-  if (offset < 0 || offset + static_cast<int64_t>(need) > file_size)
+  if (offset < 0 || offset > file_size || static_cast<int64_t>(need) > file_size - offset)
     return Status::ModelError(what + ": external data [" + std::to_string(offset) + ", +" +
                               std::to_string(need) + ") is outside '" + path + "'");
   f.seekg(offset);
   f.read(static_cast<char*>(t->RawMutableData()), need);
   if (!f) return Status::ModelError(what + ": short read from '" + path + "'");
+  return Status::Ok();
+}
+
+// Values in the typed field that `dt` reads (raw_data aside).
+int64_t ValueCount(const onnx::TensorProto& proto, DataType dt) {
+  switch (dt) {
+    case DataType::kFloat32: return proto.float_data_size();
+    case DataType::kFloat64: return proto.double_data_size();
+    case DataType::kInt64: return proto.int64_data_size();
+    case DataType::kUint32: case DataType::kUint64: return proto.uint64_data_size();
+    default: return proto.int32_data_size();
+  }
+}
+
+// External data: the file must hold `need` bytes at the offset, checked before allocating.
+Status CheckExternalSize(const onnx::TensorProto& proto, const std::string& base_dir, size_t need) {
+  std::string location;
+  int64_t offset = 0;
+  for (const auto& kv : proto.external_data()) {
+    if (kv.key() == "location") location = kv.value();
+    else if (kv.key() == "offset") offset = std::atoll(kv.value().c_str());
+  }
+  if (!SafeRelativePath(location)) return Status::Ok();  // ReadExternal names the problem
+  std::string path = (base_dir.empty() ? std::string(".") : base_dir) + "/" + location;
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  if (!f) return Status::Ok();
+  const int64_t file_size = f.tellg();
+  if (offset < 0 || offset > file_size || static_cast<int64_t>(need) > file_size - offset)
+    return Status::ModelError("initializer '" + proto.name() + "': external data [" + std::to_string(offset) +
+                              ", +" + std::to_string(need) + ") is outside '" + path + "'");
   return Status::Ok();
 }
 
@@ -62,20 +94,35 @@ StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& proto, const std::stri
   Shape shape(proto.dims().begin(), proto.dims().end());
   for (int64_t d : shape)
     if (d < 0) return Status::ModelError(what + ": negative dim " + ShapeToString(shape));
-  if (ShapeNumElements(shape) < 0) return Status::ModelError(what + ": dims overflow " + ShapeToString(shape));
-  PL_ASSIGN_OR_RETURN(Tensor t, Tensor::Create(dt, shape, proto.name()));
-  const size_t bytes = t.ByteSize();
-  const int64_t n = t.NumElements();
+  const int64_t n = ShapeNumElements(shape);
   if (dt == DataType::kString) {  // string_data only: ONNX has no raw or external form for strings
+    if (n < 0) return Status::ModelError(what + ": dims overflow " + ShapeToString(shape));
     if (proto.data_location() == onnx::TensorProto::EXTERNAL || proto.has_raw_data())
       return Status::ModelError(what + ": string tensors must use string_data");
-    if (proto.string_data_size() != n)
+    if (proto.string_data_size() != n)  // checked before allocating from the dims
       return Status::ModelError(what + ": " + std::to_string(proto.string_data_size()) + " strings for dims " +
                                 ShapeToString(shape));
+    PL_ASSIGN_OR_RETURN(Tensor t, Tensor::Create(dt, shape, proto.name()));
     std::string* d = t.MutableData<std::string>();
     for (int64_t i = 0; i < n; ++i) d[i] = proto.string_data(static_cast<int>(i));
     return t;
   }
+  if (n < 0 || n > std::numeric_limits<int64_t>::max() / static_cast<int64_t>(DataTypeSize(dt)))
+    return Status::ModelError(what + ": dims overflow " + ShapeToString(shape));
+  const size_t bytes = static_cast<size_t>(n) * DataTypeSize(dt);
+  // The data must be there before anything is allocated from the dims: a few bytes of hostile
+  // protobuf must not be able to ask for terabytes.
+  if (proto.data_location() != onnx::TensorProto::EXTERNAL) {
+    if (proto.has_raw_data() && proto.raw_data().size() != bytes)
+      return Status::ModelError(what + ": raw_data has " + std::to_string(proto.raw_data().size()) +
+                                " bytes, dims " + ShapeToString(shape) + " need " + std::to_string(bytes));
+    if (!proto.has_raw_data() && ValueCount(proto, dt) != n)
+      return Status::ModelError(what + ": " + std::to_string(ValueCount(proto, dt)) + " values for dims " +
+                                ShapeToString(shape));
+  } else {
+    PL_RETURN_IF_ERROR(CheckExternalSize(proto, base_dir, bytes));
+  }
+  PL_ASSIGN_OR_RETURN(Tensor t, Tensor::Create(dt, shape, proto.name()));
 
   if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
     PL_RETURN_IF_ERROR(ReadExternal(proto, base_dir, &t));
@@ -139,14 +186,27 @@ Status TensorToProto(const Tensor& tensor, onnx::TensorProto* proto) {
   return Status::Ok();
 }
 
-StatusOr<Tensor> ReadTensorProtoFile(const std::string& path) {
+namespace {
+StatusOr<std::string> ReadWholeFile(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return Status::NotFound("cannot open '" + path + "'");
   std::stringstream ss;
   ss << f.rdbuf();
+  return ss.str();
+}
+}  // namespace
+
+StatusOr<Tensor> ParseTensorProto(const std::string& bytes, const std::string& what) {
   onnx::TensorProto proto;
-  if (!proto.ParseFromString(ss.str())) return Status::InvalidArgument("'" + path + "' is not a TensorProto");
-  return TensorFromProto(proto, "");
+  if (!proto.ParseFromString(bytes)) return Status::InvalidArgument("'" + what + "' is not a TensorProto");
+  auto t = TensorFromProto(proto, "");
+  if (!t.ok()) return Status::InvalidArgument("'" + what + "': " + t.status().message());
+  return t;
+}
+
+StatusOr<Tensor> ReadTensorProtoFile(const std::string& path) {
+  PL_ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(path));
+  return ParseTensorProto(bytes, path);
 }
 
 Status WriteTensorProtoFile(const Tensor& tensor, const std::string& path) {
@@ -174,26 +234,22 @@ bool NpyHolds(DataType dtype) {
   return false;
 }
 
-StatusOr<Tensor> ReadNpyFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return Status::NotFound("cannot open '" + path + "'");
-  char magic[8];
-  f.read(magic, 8);
-  if (!f || std::memcmp(magic, "\x93NUMPY", 6) != 0) return Status::InvalidArgument("'" + path + "' is not a .npy file");
-  uint32_t hlen = 0;
-  if (magic[6] == 1) {
-    unsigned char b[2];
-    f.read(reinterpret_cast<char*>(b), 2);
-    hlen = b[0] | (b[1] << 8);
-  } else {
-    unsigned char b[4];
-    f.read(reinterpret_cast<char*>(b), 4);
-    hlen = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24);
-  }
-  if (!f || hlen > (1u << 20)) return Status::InvalidArgument("'" + path + "': bad .npy header");
-  std::string header(hlen, '\0');
-  f.read(&header[0], hlen);
-  if (!f) return Status::InvalidArgument("'" + path + "': truncated .npy header");
+StatusOr<Tensor> ParseNpy(const std::string& bytes, const std::string& what) {
+  const std::string where = "'" + what + "'";
+  if (bytes.size() < 10 || std::memcmp(bytes.data(), "\x93NUMPY", 6) != 0)
+    return Status::InvalidArgument(where + " is not a .npy file");
+  const auto* b = reinterpret_cast<const unsigned char*>(bytes.data());
+  const int major = b[6];
+  if (major != 1 && major != 2 && major != 3)
+    return Status::InvalidArgument(where + ": unsupported .npy version " + std::to_string(major));
+  size_t pos = major == 1 ? 10 : 12;
+  if (bytes.size() < pos) return Status::InvalidArgument(where + ": truncated .npy header");
+  uint32_t hlen = major == 1 ? (b[8] | (b[9] << 8))
+                             : (b[8] | (b[9] << 8) | (b[10] << 16) | (static_cast<uint32_t>(b[11]) << 24));
+  if (hlen > (1u << 20)) return Status::InvalidArgument(where + ": bad .npy header length " + std::to_string(hlen));
+  if (bytes.size() - pos < hlen) return Status::InvalidArgument(where + ": truncated .npy header");
+  const std::string header = bytes.substr(pos, hlen);
+  pos += hlen;
   auto field = [&](const std::string& key) -> std::string {
     size_t p = header.find("'" + key + "'");
     if (p == std::string::npos) return "";
@@ -204,23 +260,37 @@ StatusOr<Tensor> ReadNpyFile(const std::string& path) {
   DataType dt = DataType::kUndefined;
   for (const auto& t : kNpyTypes)
     if (descr.find(std::string("'") + t.descr + "'") != std::string::npos) dt = t.dt;
-  if (dt == DataType::kUndefined) return Status::Unimplemented("'" + path + "': unsupported npy dtype " + descr.substr(0, 12));
-  if (field("fortran_order").find("True") < field("fortran_order").find(','))
-    return Status::Unimplemented("'" + path + "': Fortran-order arrays are not supported");
+  if (dt == DataType::kUndefined) return Status::Unimplemented(where + ": unsupported npy dtype " + descr.substr(0, 12));
+  const std::string fortran = field("fortran_order");
+  if (fortran.find("True") < fortran.find(','))
+    return Status::Unimplemented(where + ": Fortran-order arrays are not supported");
   std::string sh = field("shape");
   size_t lp = sh.find('('), rp = sh.find(')');
-  if (lp == std::string::npos || rp == std::string::npos) return Status::InvalidArgument("'" + path + "': bad shape");
+  if (lp == std::string::npos || rp == std::string::npos || rp < lp) return Status::InvalidArgument(where + ": bad shape");
   Shape shape;
   std::stringstream ss(sh.substr(lp + 1, rp - lp - 1));
   std::string tok;
   while (std::getline(ss, tok, ',')) {
-    if (tok.find_first_not_of(" ") == std::string::npos) continue;
-    shape.push_back(std::atoll(tok.c_str()));
+    size_t a = tok.find_first_not_of(" "), e = tok.find_last_not_of(" ");
+    if (a == std::string::npos) continue;
+    tok = tok.substr(a, e - a + 1);
+    if (tok.size() > 18 || tok.find_first_not_of("0123456789") != std::string::npos || shape.size() >= 32)
+      return Status::InvalidArgument(where + ": bad shape " + sh.substr(lp, std::min<size_t>(rp - lp + 1, 64)));
+    shape.push_back(std::stoll(tok));
   }
+  // Sized from the bytes that are there, never from the header alone.
+  const int64_t n = ShapeNumElements(shape);
+  const int64_t elem = static_cast<int64_t>(DataTypeSize(dt));
+  if (n < 0 || n > static_cast<int64_t>(bytes.size() - pos) / elem)
+    return Status::InvalidArgument(where + ": data shorter than shape " + ShapeToString(shape));
   PL_ASSIGN_OR_RETURN(Tensor t, Tensor::Create(dt, shape));
-  f.read(static_cast<char*>(t.RawMutableData()), t.ByteSize());
-  if (!f) return Status::InvalidArgument("'" + path + "': data shorter than shape " + ShapeToString(shape));
+  if (t.ByteSize()) std::memcpy(t.RawMutableData(), bytes.data() + pos, t.ByteSize());
   return t;
+}
+
+StatusOr<Tensor> ReadNpyFile(const std::string& path) {
+  PL_ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(path));
+  return ParseNpy(bytes, path);
 }
 
 Status WriteNpyFile(const Tensor& tensor, const std::string& path) {

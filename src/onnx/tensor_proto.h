@@ -13,6 +13,10 @@ namespace pl::onnx_io {
 StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& proto, const std::string& base_dir);
 // Fills raw_data (string_data for strings; host tensors only).
 Status TensorToProto(const Tensor& tensor, onnx::TensorProto* proto);
+// Parse a serialized TensorProto / a NumPy .npy image held in memory (pl_run's readers; fuzzed).
+// Errors name `what`; nothing is allocated beyond the bytes given.
+StatusOr<Tensor> ParseTensorProto(const std::string& bytes, const std::string& what);
+StatusOr<Tensor> ParseNpy(const std::string& bytes, const std::string& what);
 // Reads / writes a serialized TensorProto file (.pb).
 StatusOr<Tensor> ReadTensorProtoFile(const std::string& path);
 Status WriteTensorProtoFile(const Tensor& tensor, const std::string& path);

@@ -1,6 +1,7 @@
 #include "src/runtime/compiled_model.h"
 
 #include <algorithm>
+#include <new>
 #include <exception>
 
 #include "src/ir/passes/pass_util.h"
@@ -103,6 +104,8 @@ Status CompiledModel::CompileInto(std::shared_ptr<const ir::Graph> graph, Compil
         StatusOr<std::unique_ptr<Kernel>> kernel = Status::Internal("kernel factory did not run");
         try {
           kernel = entry->factory(info);
+        } catch (const std::bad_alloc&) {
+          kernel = Status::OutOfMemory(std::string(backend) + " kernel: allocation failed while preparing it");
         } catch (const std::exception& e) {
           kernel = Status::Unimplemented(std::string(backend) + " kernel threw: " + e.what());
         } catch (...) {

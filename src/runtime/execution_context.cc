@@ -13,6 +13,7 @@
 #include <omp.h>
 #endif
 
+#include "src/core/alloc.h"
 #include "src/plan/memory_planner.h"
 
 namespace pl {
@@ -37,11 +38,10 @@ struct ExecutionContext::Frame {
 namespace {
 constexpr size_t kMaxPlans = 64;
 
-StatusOr<std::shared_ptr<void>> AllocBytes(size_t bytes, const char* what) {
-  size_t rounded = (bytes + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, rounded ? rounded : 64);
+StatusOr<std::shared_ptr<void>> AllocBytes(size_t bytes, const char* what, fault_injection::Site site) {
+  std::shared_ptr<void> p = internal::AlignedBuffer(bytes, site);
   if (!p) return Status::OutOfMemory(std::string("cannot allocate ") + std::to_string(bytes) + " bytes for " + what);
-  return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+  return p;
 }
 }  // namespace
 
@@ -118,7 +118,11 @@ StatusOr<Tensor*> StepContext::Output(int i, const Shape& shape, DataType dtype)
     return Status::ResourceExhausted(step_->info.Describe() + ": output '" + meta.name + "' " + ShapeToString(shape) +
                                      " needs " + std::to_string(bytes) + " bytes, over the limit of " +
                                      std::to_string(ec_->max_tensor_bytes_) + " (Config::SetMaxTensorBytes)");
+  const auto budget = [&] {
+    return ec_->CheckBudget(bytes, step_->info.Describe() + ": output '" + meta.name + "' " + ShapeToString(shape));
+  };
   if (Tensor* slot = frame_->output_slots.empty() ? nullptr : frame_->output_slots[v]) {
+    if (bytes > slot->ByteSize()) PL_RETURN_IF_ERROR(budget());
     // A graph output: written straight into the predictor's output tensor (buffer reused).
     PL_RETURN_IF_ERROR(slot->Reshape(shape));
     PL_RETURN_IF_ERROR(slot->Allocate(dtype).WithContext(step_->info.Describe()));
@@ -136,6 +140,8 @@ StatusOr<Tensor*> StepContext::Output(int i, const Shape& shape, DataType dtype)
     if (plan_->valid) *overflow_ = true;  // a size the plan has not seen: re-plan after this run
   }
   // Heap tensor (recording run, data-dependent size, or subgraph value).
+  PL_RETURN_IF_ERROR(budget());
+  ec_->run_heap_bytes_ += bytes;
   t = Tensor();
   t.set_name(meta.name);
   PL_RETURN_IF_ERROR(t.Reshape(shape));
@@ -161,13 +167,30 @@ ExecutionContext::ExecutionContext(std::shared_ptr<const CompiledModel> model) :
     const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     max_tensor_bytes_ = pages > 0 && page > 0 ? static_cast<size_t>(pages) * static_cast<size_t>(page) : SIZE_MAX;
   }
+  max_predictor_bytes_ = static_cast<size_t>(model_->config().max_predictor_bytes());
+  if (max_predictor_bytes_ == 0) {
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    max_predictor_bytes_ = pages > 0 && page > 0 ? static_cast<size_t>(pages) * static_cast<size_t>(page) : SIZE_MAX;
+  }
+}
+
+Status ExecutionContext::CheckBudget(size_t more, const std::string& what) const {
+  size_t held = arena_capacity_ + workspace_capacity_ + run_heap_bytes_;
+  for (const auto& t : outputs_)
+    if (t.owns_data()) held += t.ByteSize();
+  if (more > max_predictor_bytes_ || held > max_predictor_bytes_ - more)
+    return Status::ResourceExhausted(what + " needs " + std::to_string(more) + " bytes; this predictor holds " +
+                                     std::to_string(held) + " and its budget is " +
+                                     std::to_string(max_predictor_bytes_) + " (Config::SetMaxPredictorBytes)");
+  return Status::Ok();
 }
 
 ExecutionContext::~ExecutionContext() = default;
 
 StatusOr<void*> ExecutionContext::Workspace(size_t bytes) {
   if (bytes > workspace_capacity_) {
-    PL_ASSIGN_OR_RETURN(workspace_, AllocBytes(bytes, "kernel workspace"));
+    PL_RETURN_IF_ERROR(CheckBudget(bytes - workspace_capacity_, "kernel workspace"));
+    PL_ASSIGN_OR_RETURN(workspace_, AllocBytes(bytes, "kernel workspace", fault_injection::Site::kWorkspace));
     workspace_capacity_ = bytes;
   }
   return workspace_.get();
@@ -223,6 +246,7 @@ Status ExecutionContext::Run() {
 #endif
   std::string sig;
   PL_RETURN_IF_ERROR(ValidateInputs(&sig));
+  run_heap_bytes_ = 0;
   const CompiledGraph& cg = model_->main();
   const ir::Graph& g = *cg.graph;
   Frame frame;
@@ -244,7 +268,8 @@ Status ExecutionContext::Run() {
     plan = &plans_[sig];
     if (plan->bytes.size() != g.values.size()) plan->bytes.assign(g.values.size(), 0);
     if (plan->valid && plan->arena_bytes > arena_capacity_) {
-      auto a = AllocBytes(plan->arena_bytes, "activation arena");
+      PL_RETURN_IF_ERROR(CheckBudget(plan->arena_bytes - arena_capacity_, "activation arena"));
+      auto a = AllocBytes(plan->arena_bytes, "activation arena", fault_injection::Site::kArena);
       if (!a.ok()) return a.status();
       arena_ = std::move(a).value();
       arena_capacity_ = plan->arena_bytes;
@@ -261,7 +286,8 @@ Status ExecutionContext::Run() {
     // Reserve the arena now, so Memory() reports what this predictor really holds from its
     // first run on (and the second run does not pay for the allocation).
     if (plan->arena_bytes > arena_capacity_) {
-      auto a = AllocBytes(plan->arena_bytes, "activation arena");
+      PL_RETURN_IF_ERROR(CheckBudget(plan->arena_bytes - arena_capacity_, "activation arena"));
+      auto a = AllocBytes(plan->arena_bytes, "activation arena", fault_injection::Site::kArena);
       if (!a.ok()) return a.status();
       arena_ = std::move(a).value();
       arena_capacity_ = plan->arena_bytes;
@@ -398,6 +424,12 @@ Status ExecutionContext::RunSubgraph(const ir::Graph& graph, const std::vector<c
   if (inputs.size() != graph.inputs.size())
     return Status::InvalidArgument("subgraph takes " + std::to_string(graph.inputs.size()) + " inputs, got " +
                                    std::to_string(inputs.size()));
+  // A subgraph's own values die with its frame: the budget counts them only while it runs.
+  struct RestoreHeap {
+    size_t* bytes;
+    size_t saved;
+    ~RestoreHeap() { *bytes = saved; }
+  } restore{&run_heap_bytes_, run_heap_bytes_};
   Frame frame;
   frame.graph = cg;
   frame.parent = parent;

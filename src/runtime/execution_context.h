@@ -61,6 +61,10 @@ class ExecutionContext {
   size_t workspace_capacity_ = 0;
   int intra_op_threads_ = 1;
   size_t max_tensor_bytes_ = SIZE_MAX;  // Config::max_tensor_bytes, 0 resolved to physical memory
+  size_t max_predictor_bytes_ = SIZE_MAX;  // Config::max_predictor_bytes, likewise
+  size_t run_heap_bytes_ = 0;  // heap tensors allocated by the current Run (outside the arena)
+  // ResourceExhausted when `more` bytes on top of what this predictor holds would pass its budget.
+  Status CheckBudget(size_t more, const std::string& what) const;
   bool profiling_ = false;
   std::vector<Predictor::NodeTiming> profile_;
   Status poisoned_;

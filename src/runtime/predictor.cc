@@ -148,7 +148,8 @@ std::string Config::Summary() const {
   os << "\ndevice_id: " << device_id_ << "\nintra_op_threads: " << intra_op_threads_
      << "\noptimizations: " << (optimize_ ? "on" : "off") << "\nmemory_planning: " << (memory_planning_ ? "on" : "off")
      << "\nmodel_check: " << (check_model_ ? "on" : "off") << "\ncuda_graph: " << (cuda_graph_ ? "on" : "off")
-     << "\nmax_loop_iterations: " << max_loop_iterations_ << "\n";
+     << "\nmax_loop_iterations: " << max_loop_iterations_ << "\nmax_tensor_bytes: " << max_tensor_bytes_
+     << "\nmax_predictor_bytes: " << max_predictor_bytes_ << "\n";
   if (!disabled_passes_.empty()) {
     os << "disabled_passes:";
     for (const auto& p : disabled_passes_) os << " " << p;

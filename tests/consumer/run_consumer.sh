@@ -2,12 +2,17 @@
 # Installs the build tree BUILD into a temporary prefix, then builds tests/consumer/ against it
 # twice (CMake find_package, and plain g++ through pkg-config) and runs both on a small model.
 #   run_consumer.sh BUILD_DIR SOURCE_DIR
+# With PL_CONSUMER_PREFIX set, uses that installed prefix instead (e.g. the unpacked .deb's usr/).
 set -euo pipefail
 BUILD=$1; SRC=$2
 TMP=$(mktemp -d /tmp/pl_consumer.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
-PREFIX=$TMP/prefix
-cmake --install "$BUILD" --prefix "$PREFIX" >"$TMP/install.log" || { cat "$TMP/install.log"; exit 1; }
+if [ -n "${PL_CONSUMER_PREFIX:-}" ]; then
+  PREFIX=$PL_CONSUMER_PREFIX
+else
+  PREFIX=$TMP/prefix
+  cmake --install "$BUILD" --prefix "$PREFIX" >"$TMP/install.log" || { cat "$TMP/install.log"; exit 1; }
+fi
 for f in include/pl/pl.h include/services/predictor_pool.h include/paddle_like/paddle_inference_api.h \
          lib/cmake/paddle_like/paddle_likeConfig.cmake lib/cmake/paddle_like/paddle_likeConfigVersion.cmake \
          bin/pl_run; do

@@ -1,4 +1,4 @@
-// Ops inside nested subgraphs (If in If, If in Loop) that read values typed only by an enclosing
+// Ops inside nested subgraphs (If in If, If in If in Loop, If in If in Scan) that read values typed only by an enclosing
 // scope: kernels follow the actual dtypes, and results equal the same op at top level (whose
 // kernels the per-op tests pin to hand/numpy-computed references).
 #include <gtest/gtest.h>
@@ -73,6 +73,55 @@ std::string NestedIfModel(const Case& c) {
                     {x, c1, c2}, {}, {"y"});
 }
 
+// The If-in-If of NestedIfModel as the body of a 2-iteration Loop (scan output: the result
+// stacked twice) or of a Scan over a [2, 1] input. c1/c2 and xr come from the main graph.
+std::string NestedInLoopOrScanModel(const Case& c, bool scan) {
+  Tensor x = Random(c.x_shape, 1, "x");
+  Tensor c1 = Bool(true, "c1"), c2 = Bool(true, "c2");
+  onnx::GraphProto ident = Body({NodeSpec{"Identity", "", {"xr"}, {"o"}, {}}}, {}, "ident");
+  onnx::GraphProto inner = Body(c.body, c.weights, "inner");
+  onnx::GraphProto mid = Body({NodeSpec{"If", "", {"c2"}, {"o"}, {GraphAttr("then_branch", inner), GraphAttr("else_branch", ident)}}},
+                              {}, "mid");
+  NodeSpec outer_if{"If", "", {"c1"}, {"o"}, {GraphAttr("then_branch", mid), GraphAttr("else_branch", ident)}};
+  onnx::GraphProto body;
+  auto add_input = [&](const std::string& name, int elem, std::vector<int64_t> dims) {
+    auto* vi = body.add_input();
+    vi->set_name(name);
+    auto* tt = vi->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(elem);
+    auto* sh = tt->mutable_shape();
+    for (int64_t d : dims) sh->add_dim()->set_dim_value(d);
+  };
+  if (scan) {
+    body = Body({outer_if}, {}, "scan_body");
+    add_input("elem", onnx::TensorProto::FLOAT, {1});
+  } else {
+    body = Body({outer_if, NodeSpec{"Identity", "", {"cond_in"}, {"cond_out"}, {}}}, {}, "loop_body");
+    add_input("iter", onnx::TensorProto::INT64, {});
+    add_input("cond_in", onnx::TensorProto::BOOL, {});
+    // outputs: cond_out first, then the scan output o
+    onnx::ValueInfoProto o = body.output(0);
+    body.clear_output();
+    auto* co = body.add_output();
+    co->set_name("cond_out");
+    co->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::BOOL);
+    *body.add_output() = o;
+  }
+  if (scan) {
+    Tensor seq = T_<float>({2, 1}, {0, 1});
+    seq.set_name("seq");
+    return BuildModel({NodeSpec{"Relu", "", {"x"}, {"xr"}, {}},
+                       NodeSpec{"Scan", "", {"seq"}, {"y"}, {GraphAttr("body", body), AttrInt("num_scan_inputs", 1)}}},
+                      {x, c1, c2}, {seq}, {"y"}, 13);
+  }
+  Tensor trip = T_<int64_t>({}, {2});
+  trip.set_name("trip");
+  Tensor keep = Bool(true, "keep");
+  return BuildModel({NodeSpec{"Relu", "", {"x"}, {"xr"}, {}},
+                     NodeSpec{"Loop", "", {"trip", "keep"}, {"y"}, {GraphAttr("body", body)}}},
+                    {x, c1, c2}, {trip, keep}, {"y"}, 13);
+}
+
 std::string FlatModel(const Case& c) {
   Tensor x = Random(c.x_shape, 1, "x");
   std::vector<NodeSpec> nodes{NodeSpec{"Relu", "", {"x"}, {"xr"}, {}}};
@@ -128,6 +177,21 @@ TEST(NestedSubgraph, IfInIfReadsOuterValues) {
       ASSERT_FALSE(want.empty());
       ASSERT_EQ(got.size(), want.size());
       for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-4f) << i;
+    }
+  }
+}
+
+TEST(NestedSubgraph, IfInIfInLoopAndScanReadOuterValues) {
+  for (const Case& c : Cases()) {
+    for (bool scan : {false, true}) {
+      for (const auto& backends : {std::vector<std::string>{}, std::vector<std::string>{kBackendCpuRef}}) {
+        SCOPED_TRACE(c.name + (scan ? " in Scan" : " in Loop") + (backends.empty() ? " default backends" : " cpu_ref"));
+        std::vector<float> want = RunModel(FlatModel(c), {kBackendCpuRef}, c.x_shape, false);
+        std::vector<float> got = RunModel(NestedInLoopOrScanModel(c, scan), backends, c.x_shape, true);
+        ASSERT_FALSE(want.empty());
+        ASSERT_EQ(got.size(), 2 * want.size()) << "two iterations, stacked";
+        for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i % want.size()], 1e-4f) << i;
+      }
     }
   }
 }

@@ -67,6 +67,10 @@ st, _, m = req("POST", "/v2/models/lin/infer", json.dumps({"inputs": [{"name": "
 check(st == 200, "still serving after bad requests")
 st, _, m = req("GET", "/metrics")
 check(st == 200 and b'nv_inference_request_success{model="lin",version="1"} 3' in m and b"process_resident_memory_bytes" in m, "metrics")
+import re as _re
+_q = _re.search(rb'nv_inference_queue_duration_us\{model="lin",version="1"\} (\d+)', m)
+_c = _re.search(rb'nv_inference_compute_infer_duration_us\{model="lin",version="1"\} (\d+)', m)
+check(_q is not None and _c is not None, "metrics: queue and compute time per model")
 proc.send_signal(signal.SIGTERM)
 rc = proc.wait(timeout=20)
 check(rc == 0, f"SIGTERM exit code {rc}")

@@ -27,6 +27,11 @@ class FoldContext final : public KernelContext {
   bool OutputRequested(int i) const override { return i >= 0 && i < NumOutputs() && info_.output_present[i]; }
   StatusOr<Tensor*> Output(int i, const Shape& shape, DataType dtype) override {
     if (i < 0 || i >= NumOutputs()) return Status::Internal("output index out of range");
+    // Never allocate more at load than would be folded: a hostile ConstantOfShape/Expand/Tile
+    // is left to run time, where the Config's memory limits apply.
+    const int64_t n = ShapeNumElements(shape);
+    if (n < 0 || static_cast<uint64_t>(n) > kMaxFoldedBytes / std::max<size_t>(1, DataTypeSize(dtype)))
+      return Status::ResourceExhausted("constant folding: output too large");
     PL_ASSIGN_OR_RETURN(outputs_[i], Tensor::Create(dtype, shape));
     return &outputs_[i];
   }
@@ -36,6 +41,7 @@ class FoldContext final : public KernelContext {
     return d;
   }
   StatusOr<void*> Workspace(size_t bytes) override {
+    if (bytes > kMaxFoldedBytes) return Status::ResourceExhausted("constant folding: workspace too large");
     scratch_.resize(bytes + 64);
     return static_cast<void*>(scratch_.data());
   }
@@ -77,7 +83,9 @@ bool FoldShape(Graph* g, Node& n) {
   }
   Tensor t;
   if (n.op_type == "Size") {
-    t = Tensor::FromVector<int64_t>({}, {ShapeNumElements(shape)}).value();
+    auto r = Tensor::FromVector<int64_t>({}, {ShapeNumElements(shape)});
+    if (!r.ok()) return false;  // left to run time
+    t = std::move(r).value();
   } else {
     const int64_t r = static_cast<int64_t>(shape.size());
     auto clamp = [&](int64_t v) { return std::min(std::max(v < 0 ? v + r : v, int64_t{0}), r); };
@@ -86,7 +94,9 @@ bool FoldShape(Graph* g, Node& n) {
     if (auto it = n.attrs.find("end"); it != n.attrs.end()) end = clamp(it->second.i);
     std::vector<int64_t> dims;
     for (int64_t i = start; i < end; ++i) dims.push_back(shape[i]);
-    t = Tensor::FromVector<int64_t>({static_cast<int64_t>(dims.size())}, dims).value();
+    auto rt = Tensor::FromVector<int64_t>({static_cast<int64_t>(dims.size())}, dims);
+    if (!rt.ok()) return false;  // left to run time
+    t = std::move(rt).value();
   }
   Value& out = g->values[n.outputs[0]];
   t.set_name(out.name);

@@ -85,6 +85,15 @@ std::vector<Post> AsEltwise(const Graph& g, const Node& f, int y) {
   return {};
 }
 
+// A post-op with a NaN or infinite alpha/beta (LeakyRelu alpha=inf, Mul by NaN, Div by a denormal)
+// is not fused: oneDNN may refuse it or compute it differently; the node's own kernel runs it as
+// ONNX says.
+std::vector<Post> FiniteOnly(std::vector<Post> posts) {
+  for (const Post& p : posts)
+    if (!std::isfinite(p.alpha) || !std::isfinite(p.beta)) return {};
+  return posts;
+}
+
 // A binary op reading `y` and one other operand that fits into y's shape: a binary post-op.
 std::vector<Post> AsBinary(const Graph& g, const ShapeSymbols& sym, const Node& f, int y, bool runtime) {
   if (f.removed || !f.domain.empty() || f.inputs.size() != 2 || f.outputs.empty()) return {};
@@ -149,7 +158,7 @@ Status FusePostOps(Graph* g, const Config& config, bool eltwise, bool runtime_bi
         const int fi = SoleConsumer(*g, uses, y);
         if (fi >= 0) {
           const Node& f = g->nodes[fi];
-          if (eltwise) posts = AsEltwise(*g, f, y);
+          if (eltwise) posts = FiniteOnly(AsEltwise(*g, f, y));
           if (posts.empty() && eltwise) posts = AsBinary(*g, sym, f, y, false);
           if (posts.empty() && runtime_binary && !fused_runtime) {
             posts = AsBinary(*g, sym, f, y, true);

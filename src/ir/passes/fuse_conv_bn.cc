@@ -36,7 +36,7 @@ Status FuseConvBatchNorm(Graph* g) {
       scale[c] = gamma[c] / std::sqrt(var[c] + eps);
       shift[c] = beta[c] - mean[c] * scale[c];
     }
-    ScaleConvOutput(g, static_cast<int>(ci), scale, shift);
+    PL_RETURN_IF_ERROR(ScaleConvOutput(g, static_cast<int>(ci), scale, shift));
     const int out = g->nodes[bi].outputs[0];
     g->nodes[bi].removed = true;
     TakeOutput(g, static_cast<int>(ci), out);

@@ -1,6 +1,8 @@
 // Pass "fuse_conv_scale": Conv / ConvTranspose followed by Mul, Div, Add or Sub with a constant
 // that is a scalar or one value per output channel (its only reader) folds into the weights and
 // bias; repeated, so whole affine chains (Paddle's learnable scale/bias after a conv) vanish.
+#include <cmath>
+
 #include "src/ir/passes/pass_util.h"
 #include "src/ir/passes/passes.h"
 
@@ -39,7 +41,13 @@ Status FuseConvScale(Graph* g) {
         shift = v;
         for (float& f : shift) f = -f;
       }
-      ScaleConvOutput(g, static_cast<int>(ci), scale, shift);
+      // A non-finite factor (Mul by NaN, Add inf, Div by a denormal: 1/f overflows) stays as
+      // written: folded into the weights it meets the GEMM's zero padding (0 * inf = NaN).
+      bool finite = true;
+      for (float f : scale) finite &= std::isfinite(f);
+      for (float f : shift) finite &= std::isfinite(f);
+      if (!finite) break;
+      PL_RETURN_IF_ERROR(ScaleConvOutput(g, static_cast<int>(ci), scale, shift));
       const int out = g->nodes[ni].outputs[0];
       g->nodes[ni].removed = true;
       TakeOutput(g, static_cast<int>(ci), out);

@@ -92,7 +92,10 @@ Status FuseLayerNorm(Graph* g, const Config& config) {
       tail = ni;
     }
     if (gamma < 0 && d_last <= 0) continue;
-    if (gamma < 0) gamma = AddConstant(g, g->nodes[tail].name + "_ln_scale", Tensor::FromVector<float>({d_last}, std::vector<float>(d_last, 1.f)).value());
+    if (gamma < 0) {
+      PL_ASSIGN_OR_RETURN(Tensor ones, Tensor::FromVector<float>({d_last}, std::vector<float>(d_last, 1.f)));
+      gamma = AddConstant(g, g->nodes[tail].name + "_ln_scale", std::move(ones));
+    }
     Node& ln = g->nodes[tail];
     ln.op_type = "LayerNormalization";
     ln.domain.clear();

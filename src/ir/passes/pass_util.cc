@@ -120,7 +120,7 @@ int64_t FoldableConvChannels(const Graph& g, const Node& n) {
   return m;
 }
 
-void ScaleConvOutput(Graph* g, int conv, const std::vector<float>& scale, const std::vector<float>& shift) {
+Status ScaleConvOutput(Graph* g, int conv, const std::vector<float>& scale, const std::vector<float>& shift) {
   Node& n = g->nodes[conv];
   const Tensor& w = *ConstOf(*g, n.inputs[1]);
   int64_t group = 1;
@@ -129,7 +129,7 @@ void ScaleConvOutput(Graph* g, int conv, const std::vector<float>& scale, const 
   const int64_t m = transpose ? w.dim(1) * group : w.dim(0);
   auto sc = [&](int64_t c) { return scale.size() == 1 ? scale[0] : scale[c]; };
   auto sh = [&](int64_t c) { return shift.size() == 1 ? shift[0] : shift[c]; };
-  Tensor nw = w.Clone().value();
+  PL_ASSIGN_OR_RETURN(Tensor nw, w.Clone());
   float* pw = nw.MutableData<float>();
   const int64_t per = w.NumElements() / (w.dim(0) * w.dim(1));  // kernel elements
   for (int64_t i = 0; i < w.dim(0); ++i)
@@ -148,11 +148,13 @@ void ScaleConvOutput(Graph* g, int conv, const std::vector<float>& scale, const 
   for (int64_t c = 0; c < m; ++c) bias[c] = bias[c] * sc(c) + sh(c);
   const std::string wname = g->values[n.inputs[1]].name;
   const int wv = AddConstant(g, wname + "_folded", std::move(nw));
-  const int bv = AddConstant(g, n.name + "_bias_folded", Tensor::FromVector<float>({m}, bias).value());
+  PL_ASSIGN_OR_RETURN(Tensor nb, Tensor::FromVector<float>({m}, bias));
+  const int bv = AddConstant(g, n.name + "_bias_folded", std::move(nb));
   Node& n2 = g->nodes[conv];  // AddConstant may not move nodes, but stay safe
   n2.inputs[1] = wv;
   if (n2.inputs.size() < 3) n2.inputs.resize(3, -1);
   n2.inputs[2] = bv;
+  return Status::Ok();
 }
 
 bool ChannelVector(const Graph& g, int v, int64_t channels, size_t rank, std::vector<float>* out) {

@@ -47,7 +47,7 @@ bool SomeBackendHasKernel(const Config& config, const std::string& domain, const
 int64_t FoldableConvChannels(const Graph& g, const Node& conv);
 // Rewrites conv's weights/bias so its output becomes out * scale[m] + shift[m] per output channel m
 // (scale/shift of size 1 broadcast). New constants; the old ones stay for other readers.
-void ScaleConvOutput(Graph* g, int conv, const std::vector<float>& scale, const std::vector<float>& shift);
+[[nodiscard]] Status ScaleConvOutput(Graph* g, int conv, const std::vector<float>& scale, const std::vector<float>& shift);
 // Per-output-channel values of a constant that broadcasts into a conv output [N, M, spatial...]
 // of rank `rank` only along the channel dim (or is a scalar): fills `out` (size 1 or M).
 bool ChannelVector(const Graph& g, int v, int64_t channels, size_t rank, std::vector<float>* out);

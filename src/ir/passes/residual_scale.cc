@@ -27,7 +27,8 @@ Status ResidualScale(Graph* g) {
       else if (mul.inputs[1] == x) s = mul.inputs[0];
       if (s < 0 || s == x || g->values[s].dtype != DataType::kFloat32) continue;
       // mul becomes s + 1 (its output value m now holds that, with s's shape); add becomes x * m.
-      const int one = AddConstant(g, mul.name + "_one", Tensor::FromVector<float>({}, {1.f}).value());
+      PL_ASSIGN_OR_RETURN(Tensor one_t, Tensor::FromVector<float>({}, {1.f}));
+      const int one = AddConstant(g, mul.name + "_one", std::move(one_t));
       Node& mul2 = g->nodes[g->values[m].producer];  // AddConstant may grow values, not nodes
       mul2.op_type = "Add";
       mul2.inputs = {s, one};

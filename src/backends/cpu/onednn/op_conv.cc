@@ -10,6 +10,7 @@
 #include <omp.h>
 
 #include "src/backends/cpu/onednn/op.h"
+#include "src/core/alloc.h"
 #include "src/backends/cpu/ref/gemm.h"
 
 namespace pl::onednn {
@@ -114,7 +115,7 @@ class ConvBase : public Op {
         return Status::ModelError(describe_ + ": bias must be float32 with " + std::to_string(out_c_) + " values");
       has_bias_ = true;
       bmd_ = Md({out_c_}, memory::data_type::f32, memory::format_tag::a);
-      bias_ = std::shared_ptr<void>(std::aligned_alloc(64, (out_c_ * 4 + 63) / 64 * 64), [](void* p) { std::free(p); });
+      bias_ = internal::AlignedBufferOrThrow(out_c_ * 4, fault_injection::Site::kWeights);
       std::memcpy(bias_.get(), b->RawData(), out_c_ * 4);
     }
     w_user_md_ = UserWeightsMd();
@@ -135,7 +136,7 @@ class ConvBase : public Op {
     });
     if (!s.ok()) return Status::Unimplemented(s.message());
     wmd_ = wmd;
-    weights_ = std::shared_ptr<void>(std::aligned_alloc(64, (wmd_.get_size() + 63) / 64 * 64), [](void* p) { std::free(p); });
+    weights_ = internal::AlignedBufferOrThrow(wmd_.get_size(), fault_injection::Site::kWeights);
     return Guard(describe_ + ": weight reorder", [&] {
       dnnl::stream st(Engine());
       memory src(w_user_md_, Engine(), const_cast<void*>(w_->RawData()));
@@ -258,7 +259,7 @@ class ConvBase : public Op {
         return false;
     const int64_t C = in_c_, M = out_c_, KH = kernel_[0], KW = kernel_[1], R = M * KH * KW;
     auto alloc = [](int64_t floats) {
-      return std::shared_ptr<void>(std::aligned_alloc(64, (floats * 4 + 63) / 64 * 64 + 64), [](void* p) { std::free(p); });
+      return internal::AlignedBufferOrThrow(floats * 4 + 64, fault_injection::Site::kWeights);
     };
     shuffle_w_ = alloc(R * C);
     if (KW * M < 16) narrow_w_ = alloc(R * C);

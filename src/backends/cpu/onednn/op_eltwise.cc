@@ -73,6 +73,12 @@ class EltwiseOp final : public Op {
       return Status::Unimplemented(describe_ + ": not an element-wise op");
     }
     if (node.HasInput(0) && node.ConstantInput(0)) return Status::Unimplemented(describe_ + ": constant input (fold it)");
+    // A NaN or infinite alpha/beta (LeakyRelu, Elu, HardSigmoid): oneDNN's result may differ from
+    // ONNX's (HardSigmoid's clip maps NaN to 0); the reference kernel runs it as ONNX says.
+    if (op != "Clip")
+      for (const PostOp& p : stages)
+        if (!std::isfinite(p.alpha) || !std::isfinite(p.beta))
+          return Status::Unimplemented(describe_ + ": non-finite alpha/beta");
     first_ = stages[0];
     post_ops_.insert(post_ops_.begin(), stages.begin() + 1, stages.end());
     return Status::Ok();

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "src/backends/cpu/onednn/op.h"
+#include "src/core/alloc.h"
 
 namespace pl::onednn {
 namespace {
@@ -11,7 +12,7 @@ namespace {
 using dnnl::algorithm;
 
 std::shared_ptr<void> Alloc(size_t bytes) {
-  return std::shared_ptr<void>(std::aligned_alloc(64, (bytes + 63) / 64 * 64 + 64), [](void* p) { std::free(p); });
+  return internal::AlignedBufferOrThrow(bytes + 64, fault_injection::Site::kWeights);
 }
 
 class MatMulOp final : public Op {

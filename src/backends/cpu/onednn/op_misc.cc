@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "src/backends/cpu/onednn/op.h"
+#include "src/core/alloc.h"
 
 namespace pl::onednn {
 namespace {
@@ -336,7 +337,7 @@ class ReduceOp final : public Op {
 };
 
 std::shared_ptr<void> CopyFloats(const float* src, size_t n) {
-  std::shared_ptr<void> p(std::aligned_alloc(64, (n * 4 + 63) / 64 * 64 + 64), [](void* q) { std::free(q); });
+  std::shared_ptr<void> p = internal::AlignedBufferOrThrow(n * 4 + 64, fault_injection::Site::kWeights);
   if (n) std::memcpy(p.get(), src, n * 4);
   return p;
 }

@@ -12,6 +12,7 @@
 #include <omp.h>
 
 #include "src/backends/cpu/onednn/capability.h"
+#include "src/core/alloc.h"
 
 namespace pl::onednn {
 namespace {
@@ -89,8 +90,7 @@ struct RegionState final : KernelState {
 };
 
 std::shared_ptr<void> AlignedBytes(size_t bytes) {
-  void* p = std::aligned_alloc(kAlign, AlignUp(bytes ? bytes : 1));
-  return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+  return internal::AlignedBufferOrThrow(AlignUp(bytes ? bytes : 1), fault_injection::Site::kWeights);
 }
 
 size_t NumElements(const Md& md) {

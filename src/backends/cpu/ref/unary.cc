@@ -158,7 +158,8 @@ struct HardSigmoidF {
     return Status::Ok();
   }
   template <typename C> C operator()(C v) const {
-    return std::max(C(0), std::min(C(1), static_cast<C>(alpha) * v + static_cast<C>(beta)));
+    const C y = static_cast<C>(alpha) * v + static_cast<C>(beta);
+    return y != y ? y : std::max(C(0), std::min(C(1), y));  // NaN stays NaN (np.clip, the ONNX reference)
   }
 };
 
