@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -71,6 +72,13 @@ std::string Compare(const pl::Tensor& got, const pl::Tensor& want, double atol, 
   if (got.shape() != want.shape())
     return "shape " + pl::ShapeToString(got.shape()) + " != expected " + pl::ShapeToString(want.shape());
   const int64_t n = got.NumElements();
+  if (got.dtype() == pl::DataType::kString) {
+    for (int64_t i = 0; i < n; ++i)
+      if (got.Data<std::string>()[i] != want.Data<std::string>()[i])
+        return "element " + std::to_string(i) + ": got '" + got.Data<std::string>()[i] + "', expected '" +
+               want.Data<std::string>()[i] + "'";
+    return "";
+  }
   auto value = [](const pl::Tensor& t, int64_t i) -> double {
     switch (t.dtype()) {
       case pl::DataType::kFloat32: return t.Data<float>()[i];
@@ -85,9 +93,11 @@ std::string Compare(const pl::Tensor& got, const pl::Tensor& want, double atol, 
       case pl::DataType::kUint64: return static_cast<double>(t.Data<uint64_t>()[i]);
       case pl::DataType::kBool: return t.Data<bool>()[i];
       case pl::DataType::kFloat16: return HalfToDouble(t.Data<uint16_t>()[i]);
+      case pl::DataType::kBFloat16: return t.Data<pl::BFloat16>()[i].ToFloat();
       default: return 0;
     }
   };
+  // bfloat16 is compared bit-exact through its float value: Cast must round as ONNX does.
   const bool exact = got.dtype() != pl::DataType::kFloat32 && got.dtype() != pl::DataType::kFloat64 &&
                      got.dtype() != pl::DataType::kFloat16;
   // float16 carries ~3 decimal digits: compare at its own precision.
@@ -104,6 +114,16 @@ std::string Compare(const pl::Tensor& got, const pl::Tensor& want, double atol, 
     }
   }
   return "";
+}
+
+// ONNX <= 1.12 wrote bfloat16 test data as uint16 TensorProtos holding the bfloat16 bits: read
+// them as bfloat16 where the model declares that type.
+void AdoptBFloat16Bits(pl::DataType declared, pl::Tensor* t) {
+  if (declared != pl::DataType::kBFloat16 || t->dtype() != pl::DataType::kUint16) return;
+  auto b = pl::Tensor::Create(pl::DataType::kBFloat16, t->shape(), t->name());
+  if (!b.ok()) return;
+  if (t->ByteSize()) std::memcpy(b->RawMutableData(), t->RawData(), t->ByteSize());
+  *t = std::move(*b);
 }
 
 bool IsTrainingOp(const std::string& domain, const std::string& op) {
@@ -134,7 +154,10 @@ std::string RunTest(const std::string& dir, const std::string& model_path, const
     }
     if (inputs.size() != names.size())
       return std::to_string(inputs.size()) + " input files for " + std::to_string(names.size()) + " model inputs";
-    for (size_t k = 0; k < inputs.size(); ++k) inputs[k].set_name(names[k]);
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      inputs[k].set_name(names[k]);
+      AdoptBFloat16Bits((*pred)->InputInfos()[k].dtype, &inputs[k]);
+    }
     std::vector<pl::Tensor> outputs;
     pl::Status s = (*pred)->Run(inputs, &outputs);
     if (!s.ok()) return "run: " + s.ToString();
@@ -143,6 +166,7 @@ std::string RunTest(const std::string& dir, const std::string& model_path, const
       if (!IsFile(p)) continue;
       auto want = pl::onnx_io::ReadTensorProtoFile(p);
       if (!want.ok()) return "output file: " + want.status().ToString();
+      AdoptBFloat16Bits((*pred)->OutputInfos()[k].dtype, &*want);
       std::string diff = Compare(outputs[k], *want, 1e-5, 1e-3);
       if (!diff.empty()) return "output " + std::to_string(k) + " ('" + (*pred)->OutputNames()[k] + "'): " + diff;
     }

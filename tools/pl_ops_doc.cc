@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
     const auto& d = e->def;
     auto& r = rows[{d.domain().empty() ? "ai.onnx" : d.domain(), d.op_type(), d.since(), d.until()}];
     r.backends.insert(d.backend());
-    if (d.types().empty()) r.types.insert("any");
+    if (d.types().empty()) r.types.insert(d.takes_strings() ? "any, string" : "any");
     for (auto t : d.types()) r.types.insert(pl::DataTypeName(t));
   }
   std::printf("# Supported operators\n\n");

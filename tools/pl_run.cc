@@ -1,7 +1,8 @@
 // pl_run: runs an ONNX model once on inputs from .npy / TensorProto .pb files.
 //   pl_run --model M.onnx [--input NAME=FILE ...] [--output-dir D] [--backend onednn,cpu_ref]
 //          [--intra N] [--repeat K]
-// Prints each output's name, dtype and shape; writes D/<index>.npy. Exit 1 on any error.
+// Prints each output's name, dtype and shape; writes D/<index>.npy (D/<index>.pb, a TensorProto,
+// for dtypes .npy cannot hold: bfloat16, string). Exit 1 on any error.
 #include <sys/stat.h>
 
 #include <chrono>
@@ -94,9 +95,7 @@ int main(int argc, char** argv) {
     auto t = EndsWith(file, ".npy") ? pl::onnx_io::ReadNpyFile(file) : pl::onnx_io::ReadTensorProtoFile(file);
     if (!t.ok()) return Fail("input '" + name + "': " + t.status().ToString());
     pl::Tensor* dst = *slot;
-    pl::Status s = dst->Reshape(t->shape());
-    if (s.ok()) s = dst->Allocate(t->dtype());
-    if (s.ok()) s = dst->CopyFromBytes(t->RawData(), t->ByteSize());
+    pl::Status s = dst->CopyFrom(*t);  // every dtype, strings included
     if (!s.ok()) return Fail(s.ToString());
   }
   for (const auto& n : names)
@@ -115,7 +114,9 @@ int main(int argc, char** argv) {
     std::cout << "output " << i << " '" << pred->OutputNames()[i] << "' " << pl::DataTypeName(y->dtype()) << " "
               << pl::ShapeToString(y->shape()) << "\n";
     if (!out_dir.empty()) {
-      pl::Status s = pl::onnx_io::WriteNpyFile(*y, out_dir + "/" + std::to_string(i) + ".npy");
+      const std::string base = out_dir + "/" + std::to_string(i);
+      pl::Status s = pl::onnx_io::NpyHolds(y->dtype()) ? pl::onnx_io::WriteNpyFile(*y, base + ".npy")
+                                                       : pl::onnx_io::WriteTensorProtoFile(*y, base + ".pb");
       if (!s.ok()) return Fail(s.ToString());
     }
   }

@@ -30,8 +30,11 @@ class KernelDef {
   KernelDef& Backend(std::string b) { backend_ = std::move(b); return *this; }
   KernelDef& Types(std::vector<DataType> t) { types_ = std::move(t); return *this; }
   template <typename... T> KernelDef& Types() { types_ = {DataTypeOf<T>::value...}; return *this; }
-  // Matches every dtype (shape ops, Cast, Identity...).
+  // Matches every fixed-size dtype (shape ops, Identity...); string tensors only with Strings().
   KernelDef& AnyType() { types_.clear(); return *this; }
+  // An AnyType() kernel that also takes string tensors (it copies elements, not bytes). A kernel
+  // with a Types() list takes strings when the list holds DataType::kString.
+  KernelDef& Strings() { strings_ = true; return *this; }
   // Which input's dtype is matched against Types() (default 0; -1 means output 0).
   KernelDef& TypeFrom(int input) { type_input_ = input; return *this; }
   // Output `out` may reuse input `in`'s memory.
@@ -48,6 +51,7 @@ class KernelDef {
   int type_input() const { return type_input_; }
   std::pair<int, int> inplace() const { return inplace_; }
   const std::vector<int>& host_inputs() const { return host_inputs_; }
+  bool takes_strings() const;
   bool Matches(const std::string& domain, const std::string& op, int opset,
                const std::string& backend, DataType dtype) const;
 
@@ -59,6 +63,7 @@ class KernelDef {
   int type_input_ = 0;
   std::pair<int, int> inplace_{-1, -1};
   std::vector<int> host_inputs_;
+  bool strings_ = false;
 };
 
 using KernelFactory = std::function<StatusOr<std::unique_ptr<Kernel>>(const NodeInfo&)>;

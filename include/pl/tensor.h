@@ -8,6 +8,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "pl/status.h"
@@ -24,16 +25,25 @@ enum class DataType : int {
   kInt16 = 5,
   kInt32 = 6,
   kInt64 = 7,
-  kString = 8,  // not supported by kernels; listed so errors can name it
+  kString = 8,  // elements are owned std::string objects (see Tensor: no raw bytes, never in the arena)
   kBool = 9,
   kFloat16 = 10,
   kFloat64 = 11,
   kUint32 = 12,
   kUint64 = 13,
+  kBFloat16 = 16,  // storage: BFloat16 below
 };
 
-size_t DataTypeSize(DataType t);       // 0 for undefined/string
+size_t DataTypeSize(DataType t);       // 0 for undefined/string (strings have no byte form)
 const char* DataTypeName(DataType t);  // "float32", "int64", ...
+
+// bfloat16 element: the upper 16 bits of an IEEE float32. FromFloat rounds to nearest even (as
+// ONNX's helper does); every NaN becomes the quiet NaN 0x7fc0.
+struct BFloat16 {
+  uint16_t bits = 0;
+  static BFloat16 FromFloat(float f);
+  float ToFloat() const;
+};
 
 template <typename T> struct DataTypeOf;
 template <> struct DataTypeOf<float> { static constexpr DataType value = DataType::kFloat32; };
@@ -47,6 +57,8 @@ template <> struct DataTypeOf<uint16_t> { static constexpr DataType value = Data
 template <> struct DataTypeOf<uint32_t> { static constexpr DataType value = DataType::kUint32; };
 template <> struct DataTypeOf<uint64_t> { static constexpr DataType value = DataType::kUint64; };
 template <> struct DataTypeOf<bool> { static constexpr DataType value = DataType::kBool; };
+template <> struct DataTypeOf<BFloat16> { static constexpr DataType value = DataType::kBFloat16; };
+template <> struct DataTypeOf<std::string> { static constexpr DataType value = DataType::kString; };
 
 enum class DeviceType { kCPU = 0, kCUDA = 1 };
 struct Device {
@@ -63,6 +75,9 @@ using Shape = std::vector<int64_t>;
 int64_t ShapeNumElements(const Shape& shape);
 std::string ShapeToString(const Shape& shape);  // "[1,3,640,640]"
 
+// String tensors (kString) hold an array of constructed std::string elements: Data<std::string>()
+// points at it, copies of the Tensor object share it, Clone() and CopyFrom() copy each element, and
+// a view (Wrap/ShareExternalData) points at a caller's std::string array. ByteSize() is 0 for them.
 class Tensor {
  public:
   Tensor() = default;
@@ -75,6 +90,7 @@ class Tensor {
   template <typename T>
   static StatusOr<Tensor> FromVector(Shape shape, const std::vector<T>& values, std::string name = "");
   static StatusOr<Tensor> FromVector(Shape shape, const std::vector<bool>& values, std::string name = "");
+  static StatusOr<Tensor> FromVector(Shape shape, const std::vector<std::string>& values, std::string name = "");
 
   const std::string& name() const { return name_; }
   void set_name(std::string name) { name_ = std::move(name); }
@@ -107,6 +123,9 @@ class Tensor {
   Status ShareExternalData(void* data, DataType dtype, const Shape& shape);
   // Deep copy into fresh owned host memory.
   StatusOr<Tensor> Clone() const;
+  // Makes this tensor hold a copy of src's dtype, shape and elements in its own host memory
+  // (reused when large enough and not shared). Keeps this tensor's name.
+  Status CopyFrom(const Tensor& src);
   // Copies raw bytes in; sizes must match ByteSize().
   Status CopyFromBytes(const void* src, size_t bytes);
 
@@ -128,7 +147,11 @@ StatusOr<Tensor> Tensor::FromVector(Shape shape, const std::vector<T>& values, s
     return Status::InvalidArgument("Tensor::FromVector: " + std::to_string(values.size()) +
                                    " values for shape " + ShapeToString(shape));
   PL_ASSIGN_OR_RETURN(Tensor t, Create(DataTypeOf<T>::value, std::move(shape), std::move(name)));
-  if (!values.empty()) std::memcpy(t.data_, values.data(), values.size() * sizeof(T));
+  if constexpr (std::is_same_v<T, std::string>) {
+    for (size_t i = 0; i < values.size(); ++i) static_cast<std::string*>(t.data_)[i] = values[i];
+  } else {
+    if (!values.empty()) std::memcpy(t.data_, values.data(), values.size() * sizeof(T));
+  }
   return t;
 }
 
@@ -136,14 +159,22 @@ template <typename T>
 Status Tensor::CopyFromCpu(const T* src) {
   if (src == nullptr && NumElements() > 0) return Status::InvalidArgument("tensor '" + name_ + "': CopyFromCpu from null");
   PL_RETURN_IF_ERROR(Allocate(DataTypeOf<T>::value));
-  if (NumElements() > 0) std::memcpy(data_, src, ByteSize());
+  if constexpr (std::is_same_v<T, std::string>) {
+    for (int64_t i = 0; i < NumElements(); ++i) static_cast<std::string*>(data_)[i] = src[i];
+  } else {
+    if (NumElements() > 0) std::memcpy(data_, src, ByteSize());
+  }
   return Status::Ok();
 }
 
 template <typename T>
 Status Tensor::CopyToCpu(T* dst) const {
   PL_RETURN_IF_ERROR(CheckCopy(DataTypeOf<T>::value, true));
-  if (NumElements() > 0) std::memcpy(dst, data_, ByteSize());
+  if constexpr (std::is_same_v<T, std::string>) {
+    for (int64_t i = 0; i < NumElements(); ++i) dst[i] = static_cast<const std::string*>(data_)[i];
+  } else {
+    if (NumElements() > 0) std::memcpy(dst, data_, ByteSize());
+  }
   return Status::Ok();
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <limits>
+#include <new>
 
 #include "src/core/alloc.h"
 
@@ -11,7 +12,7 @@ size_t DataTypeSize(DataType t) {
   switch (t) {
     case DataType::kFloat32: case DataType::kInt32: case DataType::kUint32: return 4;
     case DataType::kUint8: case DataType::kInt8: case DataType::kBool: return 1;
-    case DataType::kUint16: case DataType::kInt16: case DataType::kFloat16: return 2;
+    case DataType::kUint16: case DataType::kInt16: case DataType::kFloat16: case DataType::kBFloat16: return 2;
     case DataType::kInt64: case DataType::kFloat64: case DataType::kUint64: return 8;
     default: return 0;
   }
@@ -32,8 +33,29 @@ const char* DataTypeName(DataType t) {
     case DataType::kFloat64: return "float64";
     case DataType::kUint32: return "uint32";
     case DataType::kUint64: return "uint64";
+    case DataType::kBFloat16: return "bfloat16";
     default: return "undefined";
   }
+}
+
+BFloat16 BFloat16::FromFloat(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  BFloat16 b;
+  if ((x & 0x7fffffffu) > 0x7f800000u) {
+    b.bits = 0x7fc0u;  // NaN: the canonical quiet NaN, as ONNX's float32_to_bfloat16
+    return b;
+  }
+  x += 0x7fffu + ((x >> 16) & 1u);  // round to nearest even; overflow correctly reaches infinity
+  b.bits = static_cast<uint16_t>(x >> 16);
+  return b;
+}
+
+float BFloat16::ToFloat() const {
+  const uint32_t x = static_cast<uint32_t>(bits) << 16;
+  float f;
+  std::memcpy(&f, &x, 4);
+  return f;
 }
 
 int64_t ShapeNumElements(const Shape& shape) {
@@ -61,6 +83,13 @@ size_t Tensor::ByteSize() const {
 }
 
 namespace {
+// Bytes the elements occupy in memory (strings: the std::string objects).
+size_t StorageBytes(DataType dt, const Shape& shape) {
+  const int64_t n = ShapeNumElements(shape);
+  if (n < 0) return 0;
+  return static_cast<size_t>(n) * (dt == DataType::kString ? sizeof(std::string) : DataTypeSize(dt));
+}
+
 constexpr size_t kAlign = 64;
 // Sizes beyond this are refused as an obviously bad shape rather than attempted.
 constexpr size_t kMaxTensorBytes = size_t{1} << 40;
@@ -71,6 +100,15 @@ StatusOr<std::shared_ptr<void>> AllocHost(size_t bytes, const std::string& what)
   std::shared_ptr<void> p = internal::AlignedBuffer(bytes, fault_injection::Site::kTensor);
   if (!p) return Status::OutOfMemory(what + ": cannot allocate " + std::to_string(bytes) + " bytes");
   return p;
+}
+
+// An array of n constructed, empty strings; the deleter destroys them.
+StatusOr<std::shared_ptr<void>> AllocStrings(size_t n, const std::string& what) {
+  if (n > kMaxTensorBytes / sizeof(std::string))
+    return Status::OutOfMemory(what + ": refusing to allocate " + std::to_string(n) + " strings");
+  std::string* p = new (std::nothrow) std::string[n ? n : 1];
+  if (!p) return Status::OutOfMemory(what + ": cannot allocate " + std::to_string(n) + " strings");
+  return std::shared_ptr<void>(p, [](void* q) { delete[] static_cast<std::string*>(q); });
 }
 }  // namespace
 
@@ -89,7 +127,7 @@ Tensor Tensor::Wrap(DataType dtype, Shape shape, void* data, Device device, std:
   t.shape_ = std::move(shape);
   t.device_ = device;
   t.data_ = data;
-  t.capacity_ = t.ByteSize();
+  t.capacity_ = StorageBytes(dtype, t.shape_);
   return t;
 }
 
@@ -102,6 +140,16 @@ StatusOr<Tensor> Tensor::FromVector(Shape shape, const std::vector<bool>& values
   return t;
 }
 
+StatusOr<Tensor> Tensor::FromVector(Shape shape, const std::vector<std::string>& values, std::string name) {
+  if (ShapeNumElements(shape) != static_cast<int64_t>(values.size()))
+    return Status::InvalidArgument("Tensor::FromVector: " + std::to_string(values.size()) + " strings for shape " +
+                                   ShapeToString(shape));
+  PL_ASSIGN_OR_RETURN(Tensor t, Create(DataType::kString, std::move(shape), std::move(name)));
+  std::string* d = t.MutableData<std::string>();
+  for (size_t i = 0; i < values.size(); ++i) d[i] = values[i];
+  return t;
+}
+
 Status Tensor::Reshape(const Shape& shape) {
   for (int64_t d : shape)
     if (d < 0)
@@ -110,18 +158,30 @@ Status Tensor::Reshape(const Shape& shape) {
     return Status::InvalidArgument("tensor '" + name_ + "': shape " + ShapeToString(shape) + " overflows");
   shape_ = shape;
   // A view keeps pointing at foreign memory only while it still fits.
-  if (!buffer_ && data_ && ByteSize() > capacity_) { data_ = nullptr; capacity_ = 0; }
+  if (!buffer_ && data_ && StorageBytes(dtype_, shape_) > capacity_) { data_ = nullptr; capacity_ = 0; }
   return Status::Ok();
 }
 
 Status Tensor::Allocate(DataType dtype) {
+  if (dtype == DataType::kString) {
+    if (ShapeNumElements(shape_) < 0)
+      return Status::InvalidArgument("tensor '" + name_ + "': bad shape " + ShapeToString(shape_));
+    // Strings always get a fresh array: a reused one would keep the previous run's values.
+    PL_ASSIGN_OR_RETURN(buffer_, AllocStrings(static_cast<size_t>(NumElements()), "tensor '" + name_ + "'"));
+    dtype_ = dtype;
+    data_ = buffer_.get();
+    capacity_ = 0;
+    device_ = Device::Cpu();
+    return Status::Ok();
+  }
   if (DataTypeSize(dtype) == 0)
     return Status::InvalidArgument("tensor '" + name_ + "': unsupported dtype " + DataTypeName(dtype));
   if (ShapeNumElements(shape_) < 0)
     return Status::InvalidArgument("tensor '" + name_ + "': bad shape " + ShapeToString(shape_));
+  const bool was_string = dtype_ == DataType::kString;
   dtype_ = dtype;
   size_t bytes = ByteSize();
-  if (buffer_ && bytes <= capacity_ && device_.type == DeviceType::kCPU && buffer_.use_count() == 1) return Status::Ok();
+  if (buffer_ && !was_string && bytes <= capacity_ && device_.type == DeviceType::kCPU && buffer_.use_count() == 1) return Status::Ok();
   PL_ASSIGN_OR_RETURN(buffer_, AllocHost(bytes, "tensor '" + name_ + "'"));
   data_ = buffer_.get();
   capacity_ = bytes;
@@ -132,13 +192,13 @@ Status Tensor::Allocate(DataType dtype) {
 Status Tensor::ShareExternalData(void* data, DataType dtype, const Shape& shape) {
   if (data == nullptr && ShapeNumElements(shape) != 0)
     return Status::InvalidArgument("tensor '" + name_ + "': ShareExternalData with null data");
-  if (DataTypeSize(dtype) == 0)
+  if (DataTypeSize(dtype) == 0 && dtype != DataType::kString)  // strings: a view of std::string objects
     return Status::InvalidArgument("tensor '" + name_ + "': unsupported dtype " + DataTypeName(dtype));
   PL_RETURN_IF_ERROR(Reshape(shape));
   buffer_.reset();
   dtype_ = dtype;
   data_ = data;
-  capacity_ = ByteSize();
+  capacity_ = StorageBytes(dtype, shape_);
   device_ = Device::Cpu();
   return Status::Ok();
 }
@@ -156,12 +216,35 @@ Status Tensor::CheckCopy(DataType want, bool /*to_cpu*/) const {
 
 StatusOr<Tensor> Tensor::Clone() const {
   if (device_.type != DeviceType::kCPU) return Status::InvalidArgument("Tensor::Clone: device tensor");
-  PL_ASSIGN_OR_RETURN(Tensor t, Create(dtype_, shape_, name_));
-  if (ByteSize() && data_) std::memcpy(t.data_, data_, ByteSize());
+  Tensor t;
+  t.set_name(name_);
+  PL_RETURN_IF_ERROR(t.CopyFrom(*this));
   return t;
 }
 
+Status Tensor::CopyFrom(const Tensor& src) {
+  if (&src == this) return Status::Ok();
+  if (src.device_.type != DeviceType::kCPU)
+    return Status::InvalidArgument("tensor '" + name_ + "': CopyFrom a device tensor; copy it to the host first");
+  if (src.data_ == nullptr && src.NumElements() > 0)
+    return Status::InvalidArgument("tensor '" + name_ + "': CopyFrom a tensor without data");
+  // src may share this tensor's buffer (a copy of the same Tensor): detach before reallocating.
+  if (buffer_ && buffer_ == src.buffer_) { buffer_.reset(); data_ = nullptr; capacity_ = 0; }
+  PL_RETURN_IF_ERROR(Reshape(src.shape_));
+  PL_RETURN_IF_ERROR(Allocate(src.dtype_));
+  if (dtype_ == DataType::kString) {
+    const std::string* in = static_cast<const std::string*>(src.data_);
+    std::string* out = static_cast<std::string*>(data_);
+    for (int64_t i = 0; i < NumElements(); ++i) out[i] = in[i];
+  } else if (ByteSize()) {
+    std::memcpy(data_, src.data_, ByteSize());
+  }
+  return Status::Ok();
+}
+
 Status Tensor::CopyFromBytes(const void* src, size_t bytes) {
+  if (dtype_ == DataType::kString)
+    return Status::InvalidArgument("tensor '" + name_ + "': string tensors have no byte form; use CopyFrom");
   if (bytes != ByteSize())
     return Status::InvalidArgument("tensor '" + name_ + "': " + std::to_string(bytes) + " bytes for " +
                                    std::to_string(ByteSize()) + " expected");

@@ -89,12 +89,24 @@ int64_t ValueCount(const onnx::TensorProto& proto, DataType dt) {
 StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& proto, const std::string& base_dir) {
   const std::string what = "tensor '" + proto.name() + "'";
   DataType dt = static_cast<DataType>(proto.data_type());
-  if (DataTypeSize(dt) == 0)
+  if (DataTypeSize(dt) == 0 && dt != DataType::kString)
     return Status::Unimplemented(what + ": unsupported data type " + std::to_string(proto.data_type()));
   Shape shape(proto.dims().begin(), proto.dims().end());
   for (int64_t d : shape)
     if (d < 0) return Status::ModelError(what + ": negative dim " + ShapeToString(shape));
   const int64_t n = ShapeNumElements(shape);
+  if (dt == DataType::kString) {  // string_data only: ONNX has no raw or external form for strings
+    if (n < 0) return Status::ModelError(what + ": dims overflow " + ShapeToString(shape));
+    if (proto.data_location() == onnx::TensorProto::EXTERNAL || proto.has_raw_data())
+      return Status::ModelError(what + ": string tensors must use string_data");
+    if (proto.string_data_size() != n)  // checked before allocating from the dims
+      return Status::ModelError(what + ": " + std::to_string(proto.string_data_size()) + " strings for dims " +
+                                ShapeToString(shape));
+    PL_ASSIGN_OR_RETURN(Tensor t, Tensor::Create(dt, shape, proto.name()));
+    std::string* d = t.MutableData<std::string>();
+    for (int64_t i = 0; i < n; ++i) d[i] = proto.string_data(static_cast<int>(i));
+    return t;
+  }
   if (n < 0 || n > std::numeric_limits<int64_t>::max() / static_cast<int64_t>(DataTypeSize(dt)))
     return Status::ModelError(what + ": dims overflow " + ShapeToString(shape));
   const size_t bytes = static_cast<size_t>(n) * DataTypeSize(dt);
@@ -152,7 +164,7 @@ StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& proto, const std::stri
     case DataType::kInt32: PL_RETURN_IF_ERROR(check(proto.int32_data_size())); CopyField<int32_t>(proto.int32_data(), &t); break;
     case DataType::kInt16: PL_RETURN_IF_ERROR(check(proto.int32_data_size())); CopyField<int16_t>(proto.int32_data(), &t); break;
     case DataType::kInt8: PL_RETURN_IF_ERROR(check(proto.int32_data_size())); CopyField<int8_t>(proto.int32_data(), &t); break;
-    case DataType::kUint16: case DataType::kFloat16:
+    case DataType::kUint16: case DataType::kFloat16: case DataType::kBFloat16:
       PL_RETURN_IF_ERROR(check(proto.int32_data_size())); CopyField<uint16_t>(proto.int32_data(), &t); break;
     case DataType::kUint8: PL_RETURN_IF_ERROR(check(proto.int32_data_size())); CopyField<uint8_t>(proto.int32_data(), &t); break;
     case DataType::kBool: PL_RETURN_IF_ERROR(check(proto.int32_data_size())); CopyField<bool>(proto.int32_data(), &t); break;
@@ -168,6 +180,11 @@ Status TensorToProto(const Tensor& tensor, onnx::TensorProto* proto) {
   proto->set_name(tensor.name());
   proto->set_data_type(static_cast<int>(tensor.dtype()));
   for (int64_t d : tensor.shape()) proto->add_dims(d);
+  if (tensor.dtype() == DataType::kString) {
+    const std::string* d = tensor.Data<std::string>();
+    for (int64_t i = 0; i < tensor.NumElements(); ++i) proto->add_string_data(d[i]);
+    return Status::Ok();
+  }
   proto->set_raw_data(tensor.RawData(), tensor.ByteSize());
   return Status::Ok();
 }
@@ -195,6 +212,15 @@ StatusOr<Tensor> ReadTensorProtoFile(const std::string& path) {
   return ParseTensorProto(bytes, path);
 }
 
+Status WriteTensorProtoFile(const Tensor& tensor, const std::string& path) {
+  onnx::TensorProto proto;
+  PL_RETURN_IF_ERROR(TensorToProto(tensor, &proto));
+  std::ofstream f(path, std::ios::binary);
+  if (!f) return Status::NotFound("cannot write '" + path + "'");
+  if (!proto.SerializeToOstream(&f)) return Status::Internal("write to '" + path + "' failed");
+  return Status::Ok();
+}
+
 namespace {
 struct NpyType { const char* descr; DataType dt; };
 const NpyType kNpyTypes[] = {
@@ -204,6 +230,12 @@ const NpyType kNpyTypes[] = {
     {"<u4", DataType::kUint32},  {"<u8", DataType::kUint64},  {"<f2", DataType::kFloat16},
 };
 }  // namespace
+
+bool NpyHolds(DataType dtype) {
+  for (const auto& t : kNpyTypes)
+    if (t.dt == dtype) return true;
+  return false;
+}
 
 StatusOr<Tensor> ParseNpy(const std::string& bytes, const std::string& what) {
   const std::string where = "'" + what + "'";

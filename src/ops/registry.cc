@@ -11,8 +11,13 @@ bool KernelDef::Matches(const std::string& domain, const std::string& op, int op
   const std::string& d = domain == "ai.onnx" ? std::string() : domain;
   if (d != domain_) return false;
   if (opset < since_ || opset > until_) return false;
+  if (dtype == DataType::kString) return takes_strings();
   if (types_.empty() || dtype == DataType::kUndefined) return true;
   return std::find(types_.begin(), types_.end(), dtype) != types_.end();
+}
+
+bool KernelDef::takes_strings() const {
+  return types_.empty() ? strings_ : std::find(types_.begin(), types_.end(), DataType::kString) != types_.end();
 }
 
 KernelRegistry& KernelRegistry::Global() {

@@ -93,8 +93,9 @@ Status CompiledModel::CompileInto(std::shared_ptr<const ir::Graph> graph, Compil
         const KernelDef& def = entry->def;
         DataType dt = def.type_input() < 0 ? (info.output_types.empty() ? DataType::kUndefined : info.output_types[0])
                                            : info.InputType(def.type_input());
-        if (!def.types().empty() && dt != DataType::kUndefined &&
-            std::find(def.types().begin(), def.types().end(), dt) == def.types().end()) {
+        if ((!def.types().empty() && dt != DataType::kUndefined &&
+             std::find(def.types().begin(), def.types().end(), dt) == def.types().end()) ||
+            (dt == DataType::kString && !def.takes_strings())) {
           reasons += std::string(" [") + backend + ": no " + DataTypeName(dt) + " kernel]";
           continue;
         }
@@ -121,6 +122,7 @@ Status CompiledModel::CompileInto(std::shared_ptr<const ir::Graph> graph, Compil
         step.backend = backend;
         step.type_input = def.type_input();
         step.accepted_types = def.types();
+        step.takes_strings = def.takes_strings();
         if (dt == DataType::kUndefined && !def.types().empty()) {
           // dtype known only at run time: prepare this backend's kernels for the other dtypes too.
           for (const auto& alt : candidates) {

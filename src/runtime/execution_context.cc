@@ -96,7 +96,7 @@ StatusOr<Tensor*> StepContext::Output(int i, const Shape& shape, DataType dtype)
   if (i < 0 || i >= NumOutputs())
     return Status::Internal(step_->info.Describe() + ": kernel asked for output " + std::to_string(i) +
                             " of " + std::to_string(NumOutputs()));
-  if (DataTypeSize(dtype) == 0)
+  if (DataTypeSize(dtype) == 0 && dtype != DataType::kString)
     return Status::Unimplemented(step_->info.Describe() + ": output dtype " + DataTypeName(dtype) + " is not supported");
   for (int64_t d : shape)
     if (d < 0) return Status::InvalidArgument(step_->info.Describe() + ": computed a negative output dim " + ShapeToString(shape));
@@ -306,11 +306,7 @@ Status ExecutionContext::Run() {
     const Tensor& src = frame.values[g.outputs[k]];
     if (src.RawData() == outputs_[k].RawData() && src.shape() == outputs_[k].shape() && src.dtype() == outputs_[k].dtype())
       continue;
-    {
-      PL_RETURN_IF_ERROR(outputs_[k].Reshape(src.shape()));
-      PL_RETURN_IF_ERROR(outputs_[k].Allocate(src.dtype()));
-      if (src.ByteSize()) std::memcpy(outputs_[k].RawMutableData(), src.RawData(), src.ByteSize());
-    }
+    PL_RETURN_IF_ERROR(outputs_[k].CopyFrom(src));
     outputs_[k].set_name(model_->output_names()[k]);
   }
   return Status::Ok();
@@ -349,6 +345,14 @@ Status ExecutionContext::RunSteps(const CompiledGraph& cg, Frame* frame, ShapePl
       if (!ok)
         return Status::InvalidArgument(step.info.Describe() + ": input " + std::to_string(step.type_input) + " is " +
                                        DataTypeName(dt) + ", which its " + step.backend + " kernel does not take");
+    }
+    if (!step.takes_strings) {
+      // A byte-moving kernel must never see std::string elements (only known at run time for
+      // values read from an enclosing scope).
+      for (size_t k = 0; k < step.inputs.size(); ++k)
+        if (step.inputs[k] >= 0 && frame->values[step.inputs[k]].dtype() == DataType::kString)
+          return Status::Unimplemented(step.info.Describe() + ": input " + std::to_string(k) +
+                                       " is a string tensor, which its " + step.backend + " kernel does not take");
     }
     StepContext ctx(this, frame, &step, state, static_cast<int>(si), plan, arena, overflow);
     auto t0 = std::chrono::steady_clock::now();

@@ -86,6 +86,47 @@ TEST(Cast, HalfToFloat) {
   EXPECT_EQ(Vec<int32_t>(Cast(Half({0x4500}), DataType::kInt32)), (std::vector<int32_t>{5}));  // 5.0
 }
 
+// bfloat16 bit patterns worked out by hand: the top 16 bits of the float, rounded to nearest even.
+std::vector<uint16_t> BfBits(const StatusOr<Tensor>& t) {
+  EXPECT_TRUE(t.ok()) << t.status().ToString();
+  if (!t.ok()) return {};
+  EXPECT_EQ(t->dtype(), DataType::kBFloat16);
+  std::vector<uint16_t> out;
+  for (int64_t i = 0; i < t->NumElements(); ++i) out.push_back(t->Data<BFloat16>()[i].bits);
+  return out;
+}
+
+TEST(Cast, FloatToBFloat16Rounding) {
+  Tensor x = T_<float>({9}, {1.f, 1.f + std::ldexp(1.f, -8), 1.f + 3 * std::ldexp(1.f, -8),
+                             1.f + std::ldexp(1.f, -8) + std::ldexp(1.f, -20), -0.f,
+                             std::numeric_limits<float>::max(), std::numeric_limits<float>::infinity(),
+                             std::numeric_limits<float>::quiet_NaN(), std::ldexp(1.f, -140)});
+  // ties go to the even neighbour (0x3F80, 0x3F82); FLT_MAX rounds up to infinity; NaN -> 0x7FC0
+  EXPECT_EQ(BfBits(Cast(x, DataType::kBFloat16)),
+            (std::vector<uint16_t>{0x3F80, 0x3F80, 0x3F82, 0x3F81, 0x8000, 0x7F80, 0x7F80, 0x7FC0, 0x0000}));
+  // 0.1 -> float 0x3DCCCCCD -> 0x3DCD; int64 and bool go through float
+  EXPECT_EQ(BfBits(Cast(T_<double>({1}, {0.1}), DataType::kBFloat16)), (std::vector<uint16_t>{0x3DCD}));
+  EXPECT_EQ(BfBits(Cast(T_<int64_t>({2}, {257, -3}), DataType::kBFloat16)), (std::vector<uint16_t>{0x4380, 0xC040}));
+}
+
+TEST(Cast, BFloat16ToOthers) {
+  auto x = Tensor::FromVector<BFloat16>({4}, {BFloat16{0x4049}, BFloat16{0x0001}, BFloat16{0xC000}, BFloat16{0x40A0}});
+  ASSERT_TRUE(x.ok());
+  auto v = Vec<float>(Cast(*x, DataType::kFloat32));
+  ASSERT_EQ(v.size(), 4u);
+  EXPECT_EQ(v[0], 3.140625f);
+  EXPECT_EQ(v[1], std::ldexp(1.f, -133));  // subnormal kept
+  EXPECT_EQ(v[2], -2.f);
+  EXPECT_EQ(v[3], 5.f);
+  EXPECT_EQ(Vec<int32_t>(Cast(*x, DataType::kInt32)), (std::vector<int32_t>{3, 0, -2, 5}));
+  EXPECT_EQ(HalfBits(Cast(*x, DataType::kFloat16)), (std::vector<uint16_t>{0x4248, 0x0000, 0xC000, 0x4500}));
+  auto outs = RunOp("CastLike", {T_<float>({1}, {1.5f}), *x}, {}, 1, 15, {}, {"cpu_ref"});
+  ASSERT_TRUE(outs.ok()) << outs.status().ToString();
+  EXPECT_EQ(BfBits((*outs)[0]), (std::vector<uint16_t>{0x3FC0}));
+  EXPECT_EQ(BFloat16::FromFloat(-1.5f).bits, 0xBFC0);
+  EXPECT_EQ(BFloat16{0xBFC0}.ToFloat(), -1.5f);
+}
+
 TEST(Cast, StringAttributeBeforeOpset6) {
   auto outs = RunOp("Cast", {T_<float>({2}, {1.5f, -2.5f})}, {AttrString("to", "INT32")}, 1, 5, {}, {"cpu_ref"});
   ASSERT_TRUE(outs.ok()) << outs.status().ToString();
@@ -100,7 +141,8 @@ TEST(Cast, CastLike) {
 }
 
 TEST(Cast, Errors) {
-  EXPECT_FALSE(Cast(T_<float>({1}, {1.f}), DataType::kString).ok());
+  EXPECT_FALSE(Cast(T_<float>({1}, {1.f}), static_cast<DataType>(14)).ok());  // complex64: no such dtype here
+  EXPECT_FALSE(Cast(T_<float>({1}, {1.f}), DataType::kUndefined).ok());
   EXPECT_FALSE(RunOp("Cast", {T_<float>({1}, {1.f})}, {}, 1, 13, {}, {"cpu_ref"}).ok());  // no 'to'
 }
 

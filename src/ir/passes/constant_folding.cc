@@ -151,6 +151,9 @@ Status FoldConstants(Graph* g) {
       const int ti = entry->def.type_input();
       const DataType want = ti >= 0 && ti < static_cast<int>(inputs.size()) && inputs[ti] ? inputs[ti]->dtype() : dt;
       if (!types.empty() && std::find(types.begin(), types.end(), want) == types.end()) continue;
+      bool strings_ok = true;  // a byte-moving kernel must never see string elements
+      for (const Tensor* t : inputs) strings_ok &= !t || t->dtype() != DataType::kString || entry->def.takes_strings();
+      if (!strings_ok) continue;
       auto kernel = entry->factory(info);
       if (!kernel.ok()) continue;
       FoldContext ctx(info, inputs);

@@ -1,7 +1,12 @@
 // Cast (1+; `to` is a type name string before opset 6, an enum after) and CastLike (15+) between
-// float32/64, float16 (IEEE, round to nearest even), int8..64, uint8..64 and bool. Float to
-// integer truncates toward zero (wrapping through int64, saturating beyond it, NaN -> 0); to bool
-// is x != 0. Strings and bfloat16 are Unimplemented.
+// float32/64, float16 (IEEE, round to nearest even), bfloat16 (round to nearest even, NaN ->
+// 0x7fc0, as ONNX), int8..64, uint8..64 and bool. Float to integer truncates toward zero (wrapping
+// through int64, saturating beyond it, NaN -> 0); to bool is x != 0. Numbers to strings: the
+// shortest decimal that reads back to the same value ("NaN", "INF", "-INF"; bool "1"/"0");
+// strings to numbers: the whole string must parse (an error names the value).
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
 #include <map>
 
 #include "src/backends/cpu/ref/math_util.h"
@@ -28,25 +33,107 @@ To Convert(From v) {
   }
 }
 
+// Shortest decimal that reads back to the same value of T (float32/64 via to_chars; float16 and
+// bfloat16 by the fewest significant digits that round-trip through their own rounding).
+template <typename T>
+std::string NumberToString(T v) {
+  char buf[64];
+  if constexpr (std::is_same_v<T, bool>) {
+    return v ? "1" : "0";
+  } else if constexpr (kIsFloat<T>) {
+    const double d = static_cast<double>(static_cast<CType<T>>(v));
+    if (std::isnan(d)) return "NaN";
+    if (std::isinf(d)) return d < 0 ? "-INF" : "INF";
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+      auto r = std::to_chars(buf, buf + sizeof(buf), v);
+      return std::string(buf, r.ptr);
+    } else {
+      for (int p = 1; p < 9; ++p) {
+        auto r = std::to_chars(buf, buf + sizeof(buf), static_cast<float>(d), std::chars_format::general, p);
+        const std::string s(buf, r.ptr);
+        if (static_cast<float>(T(std::strtof(s.c_str(), nullptr))) == static_cast<float>(d)) return s;
+      }
+      auto r = std::to_chars(buf, buf + sizeof(buf), static_cast<float>(d));
+      return std::string(buf, r.ptr);
+    }
+  } else {
+    auto r = std::to_chars(buf, buf + sizeof(buf), v);
+    return std::string(buf, r.ptr);
+  }
+}
+
+// Parses a whole string as T: decimal or scientific numbers, "NaN", "INF", "+INF", "-INF" (any
+// case) for floats, integers for integer types (a float string is truncated), and "true"/"false"
+// or a number for bool. Error names the node and the value.
+template <typename T>
+Status StringToNumber(const std::string& str, const NodeInfo& node, T* out) {
+  const char* b = str.c_str();
+  char* e = nullptr;
+  errno = 0;
+  if constexpr (std::is_same_v<T, bool>) {
+    if (str == "true" || str == "True" || str == "TRUE") { *out = true; return Status::Ok(); }
+    if (str == "false" || str == "False" || str == "FALSE") { *out = false; return Status::Ok(); }
+  }
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if constexpr (std::is_signed_v<T>) {
+      const long long v = std::strtoll(b, &e, 10);
+      if (e != b && *e == '\0' && errno == 0) { *out = static_cast<T>(v); return Status::Ok(); }
+    } else {
+      const unsigned long long v = std::strtoull(b, &e, 10);
+      if (e != b && *e == '\0' && errno == 0 && str.find('-') == std::string::npos) {
+        *out = static_cast<T>(v);
+        return Status::Ok();
+      }
+    }
+  }
+  errno = 0;
+  const double d = std::strtod(b, &e);
+  if (e == b || *e != '\0')
+    return Status::InvalidArgument(node.Describe() + ": cannot cast string '" + str.substr(0, 64) + "' to " +
+                                   DataTypeName(DataTypeOf<T>::value));
+  *out = Convert<T, double>(d);
+  return Status::Ok();
+}
+
 Status CastTo(const NodeInfo& node, const Tensor& x, Tensor* y) {
   if (x.dtype() == y->dtype()) {
-    if (x.ByteSize()) std::memcpy(y->RawMutableData(), x.RawData(), x.ByteSize());
+    CopyElements(x, 0, y, 0, x.NumElements());
     return Status::Ok();
   }
-  return Dispatch(NumericBoolTypes{}, x.dtype(), node, [&](auto from_tag) {
+  const int64_t n = x.NumElements();
+  if (y->dtype() == DataType::kString) {
+    std::string* out = y->MutableData<std::string>();
+    return Dispatch(CastTypes{}, x.dtype(), node, [&](auto from_tag) {
+      using From = typename decltype(from_tag)::type;
+      const From* in = x.Data<From>();
+      for (int64_t i = 0; i < n; ++i) out[i] = NumberToString(in[i]);
+      return Status::Ok();
+    });
+  }
+  if (x.dtype() == DataType::kString) {
+    const std::string* in = x.Data<std::string>();
+    return Dispatch(CastTypes{}, y->dtype(), node, [&](auto to_tag) {
+      using To = typename decltype(to_tag)::type;
+      To* out = y->MutableData<To>();
+      for (int64_t i = 0; i < n; ++i) PL_RETURN_IF_ERROR(StringToNumber(in[i], node, &out[i]));
+      return Status::Ok();
+    });
+  }
+  return Dispatch(CastTypes{}, x.dtype(), node, [&](auto from_tag) {
     using From = typename decltype(from_tag)::type;
-    return Dispatch(NumericBoolTypes{}, y->dtype(), node, [&](auto to_tag) {
+    return Dispatch(CastTypes{}, y->dtype(), node, [&](auto to_tag) {
       using To = typename decltype(to_tag)::type;
       const From* in = x.Data<From>();
       To* out = y->MutableData<To>();
-      for (int64_t i = 0; i < x.NumElements(); ++i) out[i] = Convert<To, From>(in[i]);
+      for (int64_t i = 0; i < n; ++i) out[i] = Convert<To, From>(in[i]);
       return Status::Ok();
     });
   });
 }
 
 bool Supported(DataType t) {
-  for (DataType d : DataTypes(NumericBoolTypes{}))
+  if (t == DataType::kString) return true;
+  for (DataType d : DataTypes(CastTypes{}))
     if (d == t) return true;
   return false;
 }
@@ -57,7 +144,7 @@ StatusOr<DataType> TypeFromName(const NodeInfo& node, const std::string& name) {
       {"UINT16", DataType::kUint16}, {"INT16", DataType::kInt16},    {"INT32", DataType::kInt32},
       {"INT64", DataType::kInt64},   {"STRING", DataType::kString},  {"BOOL", DataType::kBool},
       {"FLOAT16", DataType::kFloat16}, {"DOUBLE", DataType::kFloat64}, {"UINT32", DataType::kUint32},
-      {"UINT64", DataType::kUint64}};
+      {"UINT64", DataType::kUint64}, {"BFLOAT16", DataType::kBFloat16}};
   auto it = kNames.find(name);
   if (it == kNames.end()) return Status::Unimplemented(node.Describe() + ": cast to '" + name + "' not supported");
   return it->second;
@@ -106,8 +193,10 @@ class CastLikeKernel : public Kernel {
 }  // namespace
 
 void RegisterCast(KernelRegistry& r) {
-  Add<CastKernel>(r, RefDef("Cast").Opset(1).Types(DataTypes(NumericBoolTypes{})));
-  Add<CastLikeKernel>(r, RefDef("CastLike").Opset(15).Types(DataTypes(NumericBoolTypes{})));
+  std::vector<DataType> types = DataTypes(CastTypes{});
+  types.push_back(DataType::kString);
+  Add<CastKernel>(r, RefDef("Cast").Opset(1).Types(types));
+  Add<CastLikeKernel>(r, RefDef("CastLike").Opset(15).Types(types));
 }
 
 }  // namespace pl::cpu_ref

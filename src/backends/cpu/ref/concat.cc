@@ -1,4 +1,4 @@
-// Concat: opsets 1 (axis defaults to 1), 4, 11 (negative axis), 13; any dtype; empty inputs allowed.
+// Concat: opsets 1 (axis defaults to 1), 4, 11 (negative axis), 13; any dtype, strings included; empty inputs allowed.
 #include "src/backends/cpu/ref/data_movement.h"
 
 namespace pl::cpu_ref {
@@ -29,7 +29,7 @@ class ConcatKernel final : public Kernel {
     const int64_t r = ref->rank();
     if (r == 0) return Status::InvalidArgument(node.Describe() + ": cannot concatenate scalars");
     PL_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(axis_, r, node));
-    PL_RETURN_IF_ERROR(CheckCopyable(ref->dtype(), node, "input"));
+    if (ref->dtype() != DataType::kString) PL_RETURN_IF_ERROR(CheckCopyable(ref->dtype(), node, "input"));
     Shape out = ref->shape();
     out[axis] = 0;
     std::vector<const Tensor*> parts;
@@ -50,18 +50,15 @@ class ConcatKernel final : public Kernel {
     }
     PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, out, ref->dtype()));
     if (y->NumElements() == 0) return Status::Ok();
-    const size_t esz = DataTypeSize(ref->dtype());
     int64_t outer = 1, inner = 1;
     for (int64_t d = 0; d < axis; ++d) outer *= out[d];
     for (int64_t d = axis + 1; d < r; ++d) inner *= out[d];
-    const size_t out_row = static_cast<size_t>(out[axis] * inner) * esz;
-    char* dst = static_cast<char*>(y->RawMutableData());
-    size_t col = 0;  // byte offset of this part inside one output row
+    const int64_t out_row = out[axis] * inner;  // in elements (strings included)
+    int64_t col = 0;  // element offset of this part inside one output row
     for (const Tensor* t : parts) {
-      const size_t row = static_cast<size_t>(t->dim(static_cast<int>(axis)) * inner) * esz;
+      const int64_t row = t->dim(static_cast<int>(axis)) * inner;
       if (row == 0) continue;
-      const char* src = static_cast<const char*>(t->RawData());
-      for (int64_t o = 0; o < outer; ++o) std::memcpy(dst + o * out_row + col, src + o * row, row);
+      for (int64_t o = 0; o < outer; ++o) CopyElements(*t, o * row, y, o * out_row + col, row);
       col += row;
     }
     return Status::Ok();
@@ -74,10 +71,10 @@ class ConcatKernel final : public Kernel {
 }  // namespace
 
 void RegisterConcat(KernelRegistry& r) {
-  Add<ConcatKernel>(r, RefDef("Concat").Opset(1, 3).AnyType());
-  Add<ConcatKernel>(r, RefDef("Concat").Opset(4, 10).AnyType());
-  Add<ConcatKernel>(r, RefDef("Concat").Opset(11, 12).AnyType());
-  Add<ConcatKernel>(r, RefDef("Concat").Opset(13).AnyType());
+  Add<ConcatKernel>(r, RefDef("Concat").Opset(1, 3).AnyType().Strings());
+  Add<ConcatKernel>(r, RefDef("Concat").Opset(4, 10).AnyType().Strings());
+  Add<ConcatKernel>(r, RefDef("Concat").Opset(11, 12).AnyType().Strings());
+  Add<ConcatKernel>(r, RefDef("Concat").Opset(13).AnyType().Strings());
 }
 
 }  // namespace pl::cpu_ref

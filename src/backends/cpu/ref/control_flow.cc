@@ -36,7 +36,7 @@ StatusOr<bool> ReadCondition(const Tensor& t, const NodeInfo& node, const char* 
 Status EmitOutput(KernelContext& ctx, int i, const Tensor& t) {
   if (!ctx.OutputRequested(i)) return Status::Ok();
   PL_ASSIGN_OR_RETURN(Tensor* out, ctx.Output(i, t.shape(), t.dtype()));
-  if (t.ByteSize()) std::memcpy(out->RawMutableData(), t.RawData(), t.ByteSize());
+  CopyElements(t, 0, out, 0, t.NumElements());
   return Status::Ok();
 }
 

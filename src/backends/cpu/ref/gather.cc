@@ -1,6 +1,6 @@
 // Gather (1, 11, 13), GatherElements (11, 13), GatherND (11, 12 batch_dims, 13), ScatterND (11, 13,
 // 16 reduction, 18 max/min), ScatterElements (11, 13, 16, 18) and the older Scatter (9, 10).
-// Data: any dtype (reductions: numeric types and float16); indices: int32/int64, negative allowed.
+// Data: any dtype, strings for Gather (reductions: numeric types and float16); indices: int32/int64, negative allowed.
 #include <algorithm>
 
 #include "src/backends/cpu/ref/data_movement.h"
@@ -23,7 +23,8 @@ StatusOr<std::vector<int64_t>> ReadIndices(const Tensor& t, int64_t dim, const N
 StatusOr<const Tensor*> In(const KernelContext& ctx, int i, const char* what) {
   const Tensor* t = ctx.Input(i);
   if (!t) return Status::InvalidArgument(ctx.node().Describe() + ": missing input '" + what + "'");
-  if (i == 0) PL_RETURN_IF_ERROR(CheckCopyable(t->dtype(), ctx.node(), what));
+  // Strings reach only the kernels registered with Strings() (Gather), which copy elements.
+  if (i == 0 && t->dtype() != DataType::kString) PL_RETURN_IF_ERROR(CheckCopyable(t->dtype(), ctx.node(), what));
   return t;
 }
 
@@ -55,12 +56,10 @@ class GatherKernel final : public Kernel {
     out.insert(out.end(), ds.begin() + axis + 1, ds.end());
     PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, out, x->dtype()));
     if (y->NumElements() == 0) return Status::Ok();
-    const size_t block = static_cast<size_t>(Prod(ds, axis + 1, ds.size())) * DataTypeSize(x->dtype());
+    const int64_t block = Prod(ds, axis + 1, ds.size());  // elements (strings included)
     const int64_t outer = Prod(ds, 0, axis), n = ds[axis], m = static_cast<int64_t>(idx.size());
-    const char* src = static_cast<const char*>(x->RawData());
-    char* dst = static_cast<char*>(y->RawMutableData());
     for (int64_t o = 0; o < outer; ++o)
-      for (int64_t j = 0; j < m; ++j) std::memcpy(dst + (o * m + j) * block, src + (o * n + idx[j]) * block, block);
+      for (int64_t j = 0; j < m; ++j) CopyElements(*x, (o * n + idx[j]) * block, y, (o * m + j) * block, block);
     return Status::Ok();
   }
 
@@ -338,9 +337,9 @@ class ScatterElementsKernel final : public Kernel {
 }  // namespace
 
 void RegisterGather(KernelRegistry& r) {
-  Add<GatherKernel>(r, RefDef("Gather").Opset(1, 10).AnyType());
-  Add<GatherKernel>(r, RefDef("Gather").Opset(11, 12).AnyType());
-  Add<GatherKernel>(r, RefDef("Gather").Opset(13).AnyType());
+  Add<GatherKernel>(r, RefDef("Gather").Opset(1, 10).AnyType().Strings());
+  Add<GatherKernel>(r, RefDef("Gather").Opset(11, 12).AnyType().Strings());
+  Add<GatherKernel>(r, RefDef("Gather").Opset(13).AnyType().Strings());
   Add<GatherElementsKernel>(r, RefDef("GatherElements").Opset(11, 12).AnyType());
   Add<GatherElementsKernel>(r, RefDef("GatherElements").Opset(13).AnyType());
   Add<GatherNDKernel>(r, RefDef("GatherND").Opset(11, 11).AnyType());

@@ -57,13 +57,16 @@ class ConstantKernel final : public Kernel {
 };
 
 // ---------------------------------------------------------------- Identity
+// Any dtype, strings included.
 class IdentityKernel final : public Kernel {
  public:
   Status Compute(KernelContext& ctx) const override {
-    Status s;
-    const Tensor* x = Input0(ctx, &s);
-    PL_RETURN_IF_ERROR(s);
-    return CopyTo(ctx, 0, *x);
+    const Tensor* x = ctx.Input(0);
+    if (!x) return Status::InvalidArgument(ctx.node().Describe() + ": missing input 0");
+    if (x->dtype() != DataType::kString) PL_RETURN_IF_ERROR(CheckCopyable(x->dtype(), ctx.node(), "input"));
+    PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, x->shape(), x->dtype()));
+    CopyElements(*x, 0, y, 0, x->NumElements());
+    return Status::Ok();
   }
 };
 
@@ -268,10 +271,10 @@ void RegisterGenerators(KernelRegistry& r) {
   Add<ConstantKernel>(r, RefDef("Constant").Opset(11, 11).AnyType());
   Add<ConstantKernel>(r, RefDef("Constant").Opset(12, 12).AnyType());
   Add<ConstantKernel>(r, RefDef("Constant").Opset(13).AnyType());
-  Add<IdentityKernel>(r, RefDef("Identity").Opset(1, 12).AnyType().InPlace(0, 0));
-  Add<IdentityKernel>(r, RefDef("Identity").Opset(13, 13).AnyType().InPlace(0, 0));
-  Add<IdentityKernel>(r, RefDef("Identity").Opset(14, 15).AnyType().InPlace(0, 0));
-  Add<IdentityKernel>(r, RefDef("Identity").Opset(16).AnyType().InPlace(0, 0));
+  Add<IdentityKernel>(r, RefDef("Identity").Opset(1, 12).AnyType().Strings().InPlace(0, 0));
+  Add<IdentityKernel>(r, RefDef("Identity").Opset(13, 13).AnyType().Strings().InPlace(0, 0));
+  Add<IdentityKernel>(r, RefDef("Identity").Opset(14, 15).AnyType().Strings().InPlace(0, 0));
+  Add<IdentityKernel>(r, RefDef("Identity").Opset(16).AnyType().Strings().InPlace(0, 0));
   Add<DropoutKernel>(r, RefDef("Dropout").Opset(1, 6).AnyType().InPlace(0, 0));
   Add<DropoutKernel>(r, RefDef("Dropout").Opset(7, 9).AnyType().InPlace(0, 0));
   Add<DropoutKernel>(r, RefDef("Dropout").Opset(10, 11).AnyType().InPlace(0, 0));

@@ -33,6 +33,7 @@ PL_CPU_REF_KERNEL(ControlFlow)    // control_flow.cc: If Loop Scan
 PL_CPU_REF_KERNEL(Recurrent)      // rnn.cc: LSTM GRU RNN
 PL_CPU_REF_KERNEL(NonMaxSuppression)  // nms.cc: NonMaxSuppression
 PL_CPU_REF_KERNEL(Roi)                // roi.cc: RoiAlign MaxRoiPool
+PL_CPU_REF_KERNEL(Strings)            // strings.cc: StringNormalizer TfIdfVectorizer
 PL_CPU_REF_KERNEL(Quantize)           // quantize.cc: QuantizeLinear DequantizeLinear DynamicQuantizeLinear
 PL_CPU_REF_KERNEL(QLinear)            // qlinear.cc: QLinearConv QLinearMatMul ConvInteger MatMulInteger
 PL_CPU_REF_KERNEL(Signal)             // signal.cc: DFT STFT HannWindow HammingWindow BlackmanWindow MelWeightMatrix

@@ -1,5 +1,5 @@
 // Comparisons and logic (opsets 1+; opsets < 7 use the legacy broadcast/axis attributes):
-// Equal (numeric + bool), Greater Less (1+), GreaterOrEqual LessOrEqual (12+) on every numeric
+// Equal (numeric + bool; strings from 19), Greater Less (1+), GreaterOrEqual LessOrEqual (12+) on every numeric
 // type -> bool; Not And Or Xor on bool; Where (9+; bool condition, X/Y of any fixed-size dtype,
 // broadcast over all three inputs).
 #include <cmath>
@@ -33,7 +33,8 @@ class CompareKernel : public Kernel {
       const T* pb = b->Data<T>();
       bool* out = y->MutableData<bool>();
       ForEachBroadcast2(a->shape(), b_shape, out_shape, [&](int64_t ia, int64_t ib, int64_t i) {
-        const C x = static_cast<C>(pa[ia]), z = static_cast<C>(pb[ib]);
+        const C& x = static_cast<const C&>(pa[ia]);
+        const C& z = static_cast<const C&>(pb[ib]);
         if constexpr (kOp == CmpOp::kEq) out[i] = x == z;
         else if constexpr (kOp == CmpOp::kGt) out[i] = x > z;
         else if constexpr (kOp == CmpOp::kLt) out[i] = x < z;
@@ -103,6 +104,7 @@ void AddCompare(KernelRegistry& r, const char* op, int since) {
 
 void RegisterLogical(KernelRegistry& r) {
   AddCompare<CmpOp::kEq, NumericBoolTypes>(r, "Equal", 1);
+  AddCompare<CmpOp::kEq, TypeList<std::string>>(r, "Equal", 19);  // strings from opset 19
   AddCompare<CmpOp::kGt, NumericTypes>(r, "Greater", 1);
   AddCompare<CmpOp::kLt, NumericTypes>(r, "Less", 1);
   AddCompare<CmpOp::kGe, NumericTypes>(r, "GreaterOrEqual", 12);

@@ -75,18 +75,29 @@ struct Half {
 };
 static_assert(sizeof(Half) == 2, "Half must be 2 bytes");
 
+// Storage type for bfloat16 tensors (pl::BFloat16's bits); arithmetic happens in float.
+struct BF16 {
+  uint16_t bits = 0;
+  BF16() = default;
+  BF16(float f) : bits(BFloat16::FromFloat(f).bits) {}  // NOLINT: implicit like a built-in float type
+  operator float() const { return BFloat16{bits}.ToFloat(); }  // NOLINT
+};
+static_assert(sizeof(BF16) == 2, "BF16 must be 2 bytes");
+
 // The type arithmetic on T is done in.
 template <typename T> struct ComputeTypeOf { using type = T; };
 template <> struct ComputeTypeOf<Half> { using type = float; };
+template <> struct ComputeTypeOf<BF16> { using type = float; };
 template <typename T> using CType = typename ComputeTypeOf<T>::type;
 
 template <typename T>
-inline constexpr bool kIsFloat = std::is_floating_point_v<T> || std::is_same_v<T, Half>;
+inline constexpr bool kIsFloat = std::is_floating_point_v<T> || std::is_same_v<T, Half> || std::is_same_v<T, BF16>;
 
 }  // namespace pl::cpu_ref
 
 namespace pl {
 template <> struct DataTypeOf<cpu_ref::Half> { static constexpr DataType value = DataType::kFloat16; };
+template <> struct DataTypeOf<cpu_ref::BF16> { static constexpr DataType value = DataType::kBFloat16; };
 }  // namespace pl
 
 namespace pl::cpu_ref {
@@ -118,6 +129,9 @@ using NumericTypes =
     TypeList<float, double, Half, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t>;
 using NumericBoolTypes =
     TypeList<float, double, Half, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t, bool>;
+// What Cast/CastLike convert between (strings aside).
+using CastTypes =
+    TypeList<float, double, Half, BF16, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t, bool>;
 
 template <typename... Ts>
 std::vector<DataType> DataTypes(TypeList<Ts...>) { return {DataTypeOf<Ts>::value...}; }

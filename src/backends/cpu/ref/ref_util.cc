@@ -1,5 +1,7 @@
 #include "src/backends/cpu/ref/ref_util.h"
 
+#include <cstring>
+
 namespace pl::cpu_ref {
 
 StatusOr<Shape> BroadcastShapes(const Shape& a, const Shape& b, const NodeInfo& node) {
@@ -75,6 +77,21 @@ double ReadAsDouble(const Tensor& t, int64_t i) {
     case DataType::kBool: return t.Data<bool>()[i] ? 1.0 : 0.0;
     default: return 0.0;
   }
+}
+
+void CopyElements(const Tensor& src, int64_t from, Tensor* dst, int64_t to, int64_t n) {
+  if (n <= 0) return;
+  if (src.dtype() == DataType::kString) {
+    const std::string* in = src.Data<std::string>() + from;
+    std::string* out = dst->MutableData<std::string>() + to;
+    if (in == out) return;
+    for (int64_t i = 0; i < n; ++i) out[i] = in[i];
+    return;
+  }
+  const size_t esz = DataTypeSize(src.dtype());
+  const char* in = static_cast<const char*>(src.RawData()) + from * esz;
+  char* out = static_cast<char*>(dst->RawMutableData()) + to * esz;
+  if (in != out) std::memmove(out, in, static_cast<size_t>(n) * esz);
 }
 
 }  // namespace pl::cpu_ref

@@ -68,4 +68,9 @@ StatusOr<std::vector<int64_t>> ReadInts(const Tensor& t, const NodeInfo& node, c
 // Reads element i of any numeric tensor as double (float, double, ints, bool).
 double ReadAsDouble(const Tensor& t, int64_t i);
 
+// Copies n elements of src starting at element `from` to dst starting at element `to` (same
+// dtype): strings are assigned one by one, every other dtype is copied as bytes. No-op when the
+// ranges are the same memory (an in-place output).
+void CopyElements(const Tensor& src, int64_t from, Tensor* dst, int64_t to, int64_t n);
+
 }  // namespace pl::cpu_ref

@@ -1,5 +1,5 @@
 // Reshape (1 attribute; 5, 13 input; 14 allowzero), Flatten (1, 9, 11, 13), Squeeze and Unsqueeze
-// (1, 11 axes attribute; 13 axes input); any dtype. All are a copy under a new shape.
+// (1, 11 axes attribute; 13 axes input); any dtype, strings included. All are a copy under a new shape.
 #include <algorithm>
 #include <limits>
 
@@ -8,17 +8,17 @@
 namespace pl::cpu_ref {
 namespace {
 
-// Copies x's bytes into output 0 with `shape` (same element count, checked by the caller).
+// Copies x's elements into output 0 with `shape` (same element count, checked by the caller).
 Status CopyAs(KernelContext& ctx, const Tensor& x, const Shape& shape) {
   PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, shape, x.dtype()));
-  if (x.ByteSize() > 0 && y->RawMutableData() != x.RawData()) std::memcpy(y->RawMutableData(), x.RawData(), x.ByteSize());
+  CopyElements(x, 0, y, 0, x.NumElements());
   return Status::Ok();
 }
 
 const Tensor* Data(const KernelContext& ctx, Status* s) {
   const Tensor* x = ctx.Input(0);
   if (!x) *s = Status::InvalidArgument(ctx.node().Describe() + ": missing input 0");
-  else *s = CheckCopyable(x->dtype(), ctx.node(), "input");
+  else *s = x->dtype() == DataType::kString ? Status::Ok() : CheckCopyable(x->dtype(), ctx.node(), "input");
   return x;
 }
 
@@ -197,20 +197,20 @@ class UnsqueezeKernel final : public AxesKernel {
 }  // namespace
 
 void RegisterReshape(KernelRegistry& r) {
-  Add<ReshapeKernel>(r, RefDef("Reshape").Opset(1, 4).AnyType().InPlace(0, 0));
-  Add<ReshapeKernel>(r, RefDef("Reshape").Opset(5, 12).AnyType().InPlace(0, 0).HostInput(1));
-  Add<ReshapeKernel>(r, RefDef("Reshape").Opset(13, 13).AnyType().InPlace(0, 0).HostInput(1));
-  Add<ReshapeKernel>(r, RefDef("Reshape").Opset(14).AnyType().InPlace(0, 0).HostInput(1));
-  Add<FlattenKernel>(r, RefDef("Flatten").Opset(1, 8).AnyType().InPlace(0, 0));
-  Add<FlattenKernel>(r, RefDef("Flatten").Opset(9, 10).AnyType().InPlace(0, 0));
-  Add<FlattenKernel>(r, RefDef("Flatten").Opset(11, 12).AnyType().InPlace(0, 0));
-  Add<FlattenKernel>(r, RefDef("Flatten").Opset(13).AnyType().InPlace(0, 0));
-  Add<SqueezeKernel>(r, RefDef("Squeeze").Opset(1, 10).AnyType().InPlace(0, 0));
-  Add<SqueezeKernel>(r, RefDef("Squeeze").Opset(11, 12).AnyType().InPlace(0, 0));
-  Add<SqueezeKernel>(r, RefDef("Squeeze").Opset(13).AnyType().InPlace(0, 0).HostInput(1));
-  Add<UnsqueezeKernel>(r, RefDef("Unsqueeze").Opset(1, 10).AnyType().InPlace(0, 0));
-  Add<UnsqueezeKernel>(r, RefDef("Unsqueeze").Opset(11, 12).AnyType().InPlace(0, 0));
-  Add<UnsqueezeKernel>(r, RefDef("Unsqueeze").Opset(13).AnyType().InPlace(0, 0).HostInput(1));
+  Add<ReshapeKernel>(r, RefDef("Reshape").Opset(1, 4).AnyType().Strings().InPlace(0, 0));
+  Add<ReshapeKernel>(r, RefDef("Reshape").Opset(5, 12).AnyType().Strings().InPlace(0, 0).HostInput(1));
+  Add<ReshapeKernel>(r, RefDef("Reshape").Opset(13, 13).AnyType().Strings().InPlace(0, 0).HostInput(1));
+  Add<ReshapeKernel>(r, RefDef("Reshape").Opset(14).AnyType().Strings().InPlace(0, 0).HostInput(1));
+  Add<FlattenKernel>(r, RefDef("Flatten").Opset(1, 8).AnyType().Strings().InPlace(0, 0));
+  Add<FlattenKernel>(r, RefDef("Flatten").Opset(9, 10).AnyType().Strings().InPlace(0, 0));
+  Add<FlattenKernel>(r, RefDef("Flatten").Opset(11, 12).AnyType().Strings().InPlace(0, 0));
+  Add<FlattenKernel>(r, RefDef("Flatten").Opset(13).AnyType().Strings().InPlace(0, 0));
+  Add<SqueezeKernel>(r, RefDef("Squeeze").Opset(1, 10).AnyType().Strings().InPlace(0, 0));
+  Add<SqueezeKernel>(r, RefDef("Squeeze").Opset(11, 12).AnyType().Strings().InPlace(0, 0));
+  Add<SqueezeKernel>(r, RefDef("Squeeze").Opset(13).AnyType().Strings().InPlace(0, 0).HostInput(1));
+  Add<UnsqueezeKernel>(r, RefDef("Unsqueeze").Opset(1, 10).AnyType().Strings().InPlace(0, 0));
+  Add<UnsqueezeKernel>(r, RefDef("Unsqueeze").Opset(11, 12).AnyType().Strings().InPlace(0, 0));
+  Add<UnsqueezeKernel>(r, RefDef("Unsqueeze").Opset(13).AnyType().Strings().InPlace(0, 0).HostInput(1));
 }
 
 }  // namespace pl::cpu_ref
