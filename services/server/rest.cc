@@ -322,15 +322,18 @@ const char* KServeDatatype(DataType t) {
     case DataType::kFloat16: return "FP16";
     case DataType::kFloat32: return "FP32";
     case DataType::kFloat64: return "FP64";
+    case DataType::kBFloat16: return "BF16";
     case DataType::kString: return "BYTES";
     default: return "INVALID";
   }
 }
 
 DataType FromKServeDatatype(const std::string& s) {
-  for (int i = 1; i <= 13; ++i)
-    if (s == KServeDatatype(static_cast<DataType>(i)) && i != static_cast<int>(DataType::kString))
-      return static_cast<DataType>(i);
+  // BYTES (string tensors) is not taken as an input yet: its wire form needs its own codec.
+  for (int i = 1; i <= 16; ++i) {
+    const DataType t = static_cast<DataType>(i);
+    if (t != DataType::kString && std::strcmp(KServeDatatype(t), "INVALID") != 0 && s == KServeDatatype(t)) return t;
+  }
   return DataType::kUndefined;
 }
 
