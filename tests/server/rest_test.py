@@ -84,7 +84,7 @@ for _ in range(100):
     try:
         if req("GET", "/v2/health/live")[0] == 200: break
     except OSError: time.sleep(0.1)
-time.sleep(0.2)  # the probe connections' threads have ended
+time.sleep(1.0)  # the probe connections' threads have ended (slow under sanitizers)
 held = [http.client.HTTPConnection("127.0.0.1", port, timeout=5) for _ in range(2)]
 for c in held:
     c.request("GET", "/v2/health/live"); r = c.getresponse(); r.read()
