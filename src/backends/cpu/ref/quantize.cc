@@ -95,7 +95,9 @@ Status ReadParams(const NodeInfo& node, const Tensor& x, const Tensor& scale, co
   return Status::Ok();
 }
 
-class QuantizeLinearKernel final : public Kernel {
+// QuantizeLinear and DequantizeLinear share their attributes: `axis` for per-axis parameters,
+// and the opset-21 `block_size`, which is refused.
+class AxisQuantKernel : public Kernel {
  public:
   Status Init(const NodeInfo& node) override {
     axis_ = node.Attr<int64_t>("axis", 1);
@@ -103,6 +105,12 @@ class QuantizeLinearKernel final : public Kernel {
       return Status::Unimplemented(node.Describe() + ": blocked quantization (block_size, opset 21) is not supported");
     return Status::Ok();
   }
+ protected:
+  int64_t axis_ = 1;
+};
+
+class QuantizeLinearKernel final : public AxisQuantKernel {
+ public:
 
   Status Compute(KernelContext& ctx) const override {
     const NodeInfo& node = ctx.node();
@@ -144,19 +152,10 @@ class QuantizeLinearKernel final : public Kernel {
     }
     return Status::Ok();
   }
-
- private:
-  int64_t axis_ = 1;
 };
 
-class DequantizeLinearKernel final : public Kernel {
+class DequantizeLinearKernel final : public AxisQuantKernel {
  public:
-  Status Init(const NodeInfo& node) override {
-    axis_ = node.Attr<int64_t>("axis", 1);
-    if (node.HasAttr("block_size") && node.Attr<int64_t>("block_size", 0) != 0)
-      return Status::Unimplemented(node.Describe() + ": blocked quantization (block_size, opset 21) is not supported");
-    return Status::Ok();
-  }
 
   Status Compute(KernelContext& ctx) const override {
     const NodeInfo& node = ctx.node();
@@ -195,9 +194,6 @@ class DequantizeLinearKernel final : public Kernel {
     else with_y(TypeTag<int32_t>{});
     return Status::Ok();
   }
-
- private:
-  int64_t axis_ = 1;
 };
 
 // DynamicQuantizeLinear: uint8 with the range [min(0, min x), max(0, max x)] mapped onto [0, 255]:
