@@ -5,7 +5,9 @@
 // each; qps counts every finished run over the wall time of the timed phase. --predictors K first
 // builds K predictors (the first plus K-1 clones) and runs each once, reporting RSS before and
 // after, so the cost of one more predictor is readable. --seconds 0 skips the timed phase.
-// --profile adds a per-op-type time table (Predictor::EnableProfiling / LastProfile).
+// --profile adds a per-op-type time table (Predictor::EnableProfiling / LastProfile) and, for
+// oneDNN regions, one per primitive kind inside them and the heaviest primitives with GFLOP/s.
+// --backend_options onednn.dw_fusion=bands,... sets Config::SetBackendOption.
 // The input is x[i] = float((i % 255) * 0.01), computed in double then cast, the same in
 // benchmarks/peers/ort_bench.js and scripts/make_references.js.
 // Exit status 1 with a message on stderr on any error.
@@ -42,6 +44,8 @@ DEFINE_string(backend, "", "onednn | ref | cuda (a priority list ending in cpu_r
 DEFINE_bool(json, false, "print one JSON object on stdout (tables go to stderr)");
 DEFINE_bool(profile, false, "print a per-op-type time table");
 DEFINE_int32(profile_runs, 10, "runs averaged by --profile");
+DEFINE_string(backend_options, "", "comma-separated key=value backend options, e.g. onednn.dw_fusion=bands");
+DEFINE_int32(profile_top, 15, "primitives listed by --profile (the heaviest inside oneDNN regions)");
 DEFINE_string(disable_passes, "",
               "comma-separated graph passes to turn off, e.g. 'onednn_regions' to profile each oneDNN op "
               "separately instead of as one fused region");
@@ -146,35 +150,63 @@ struct ProfileRow {
   std::string op, backend;
   double ms = 0;
   int nodes = 0;
+  double gflop = 0;  // per run
 };
 
-std::vector<ProfileRow> Profile(pl::Predictor* p, int runs, double* total_ms) {
+struct PrimitiveRow {
+  std::string node, op, parent;
+  double ms = 0, gflop = 0;
+};
+
+struct ProfileResult {
+  double total_ms = 0;
+  std::vector<ProfileRow> ops;         // top-level nodes by op type
+  std::vector<ProfileRow> kinds;       // primitives inside regions, by "<op>:<primitive kind>"
+  std::vector<PrimitiveRow> heaviest;  // primitives inside regions, by time
+};
+
+ProfileResult Profile(pl::Predictor* p, int runs) {
   p->EnableProfiling(true);
-  std::map<std::pair<std::string, std::string>, ProfileRow> rows;
-  std::map<std::string, int> node_seen;
-  *total_ms = 0;
+  std::map<std::pair<std::string, std::string>, ProfileRow> rows, kinds;
+  std::vector<PrimitiveRow> prims;
+  ProfileResult res;
   for (int r = 0; r < runs; ++r) {
     auto t0 = Clock::now();
     OrDie(p->Run(), "profiled run");
-    *total_ms += std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    res.total_ms += std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    size_t k = 0;  // the primitives come in the same order every run
     for (const auto& t : p->LastProfile()) {
-      ProfileRow& row = rows[{t.op, t.backend}];
+      ProfileRow& row = (t.parent.empty() ? rows : kinds)[{t.op, t.backend}];
       row.op = t.op;
       row.backend = t.backend;
       row.ms += t.ms;
+      row.gflop += t.gflop;
       if (r == 0) ++row.nodes;
+      if (t.parent.empty()) continue;
+      if (r == 0) prims.push_back({t.node, t.op, t.parent, 0, t.gflop});
+      if (k < prims.size()) prims[k].ms += t.ms;
+      ++k;
     }
   }
   p->EnableProfiling(false);
-  std::vector<ProfileRow> out;
-  for (auto& [k, row] : rows) {
-    row.ms /= runs;
-    out.push_back(row);
-  }
-  *total_ms /= runs;
-  std::sort(out.begin(), out.end(), [](const ProfileRow& a, const ProfileRow& b) { return a.ms > b.ms; });
-  return out;
+  for (auto* m : {&rows, &kinds})
+    for (auto& [key, row] : *m) {
+      row.ms /= runs;
+      row.gflop /= runs;
+      (m == &rows ? res.ops : res.kinds).push_back(row);
+    }
+  for (auto& pr : prims) pr.ms /= runs;
+  res.total_ms /= runs;
+  auto by_ms = [](const auto& a, const auto& b) { return a.ms > b.ms; };
+  std::sort(res.ops.begin(), res.ops.end(), by_ms);
+  std::sort(res.kinds.begin(), res.kinds.end(), by_ms);
+  std::sort(prims.begin(), prims.end(), by_ms);
+  if (prims.size() > static_cast<size_t>(std::max(0, FLAGS_profile_top))) prims.resize(std::max(0, FLAGS_profile_top));
+  res.heaviest = std::move(prims);
+  return res;
 }
+
+double Gflops(double gflop, double ms) { return ms > 0 ? gflop / ms * 1e3 : 0.0; }
 
 }  // namespace
 
@@ -194,6 +226,16 @@ int main(int argc, char** argv) {
   pl::Config config(FLAGS_model);
   config.SetIntraOpThreads(FLAGS_intra);
   if (!FLAGS_backend.empty()) config.SetBackends(BackendList(FLAGS_backend));
+  {
+    std::stringstream opts(FLAGS_backend_options);
+    std::string kv;
+    while (std::getline(opts, kv, ',')) {
+      if (kv.empty()) continue;
+      const size_t eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) Die("--backend_options: '" + kv + "' is not key=value");
+      config.SetBackendOption(kv.substr(0, eq), kv.substr(eq + 1));
+    }
+  }
   {
     std::stringstream passes(FLAGS_disable_passes);
     std::string pass;
@@ -309,9 +351,10 @@ int main(int argc, char** argv) {
   mean = all.empty() ? 0 : mean / all.size();
   const double qps = wall_s > 0 ? runs / wall_s : 0;
 
-  double profile_total = 0;
-  std::vector<ProfileRow> profile;
-  if (FLAGS_profile) profile = Profile(base.get(), std::max(1, FLAGS_profile_runs), &profile_total);
+  ProfileResult prof;
+  if (FLAGS_profile) prof = Profile(base.get(), std::max(1, FLAGS_profile_runs));
+  const double profile_total = prof.total_ms;
+  const std::vector<ProfileRow>& profile = prof.ops;
 
   const double mb = 1024.0 * 1024.0;
   const double per_clone_mb = FLAGS_predictors > 1 ? (rss_k - rss_one) / (FLAGS_predictors - 1) : 0;
@@ -336,6 +379,17 @@ int main(int argc, char** argv) {
         std::printf("%s{\"op\": \"%s\", \"backend\": \"%s\", \"nodes\": %d, \"ms\": %.4f}", i ? ", " : "",
                     JsonEscape(profile[i].op).c_str(), JsonEscape(profile[i].backend).c_str(), profile[i].nodes,
                     profile[i].ms);
+      std::printf("], \"primitives\": [");
+      for (size_t i = 0; i < prof.kinds.size(); ++i)
+        std::printf("%s{\"op\": \"%s\", \"count\": %d, \"ms\": %.4f, \"gflop\": %.4f, \"gflops\": %.2f}", i ? ", " : "",
+                    JsonEscape(prof.kinds[i].op).c_str(), prof.kinds[i].nodes, prof.kinds[i].ms, prof.kinds[i].gflop,
+                    Gflops(prof.kinds[i].gflop, prof.kinds[i].ms));
+      std::printf("], \"heaviest_primitives\": [");
+      for (size_t i = 0; i < prof.heaviest.size(); ++i)
+        std::printf("%s{\"node\": \"%s\", \"op\": \"%s\", \"region\": \"%s\", \"ms\": %.4f, \"gflop\": %.4f, \"gflops\": %.2f}",
+                    i ? ", " : "", JsonEscape(prof.heaviest[i].node).c_str(), JsonEscape(prof.heaviest[i].op).c_str(),
+                    JsonEscape(prof.heaviest[i].parent).c_str(), prof.heaviest[i].ms, prof.heaviest[i].gflop,
+                    Gflops(prof.heaviest[i].gflop, prof.heaviest[i].ms));
       std::printf("]");
     }
     std::printf("}\n");
@@ -365,6 +419,20 @@ int main(int argc, char** argv) {
                    sum > 0 ? 100.0 * r.ms / sum : 0.0);
     std::fprintf(table, "%-24s %-10s %6s %10.3f (sum of ops; the rest of %.3f is executor overhead)\n", "total", "",
                  "", sum, profile_total);
+    if (!prof.kinds.empty()) {
+      std::fprintf(table, "\ninside oneDNN regions, by node op : primitive kind (each primitive timed alone):\n");
+      std::fprintf(table, "%-34s %6s %10s %7s %9s %9s\n", "op:primitive", "count", "ms/run", "%", "GFLOP", "GFLOP/s");
+      double in = 0;
+      for (const auto& r : prof.kinds) in += r.ms;
+      for (const auto& r : prof.kinds)
+        std::fprintf(table, "%-34s %6d %10.3f %6.1f%% %9.4f %9.2f\n", r.op.c_str(), r.nodes, r.ms,
+                     in > 0 ? 100.0 * r.ms / in : 0.0, r.gflop, Gflops(r.gflop, r.ms));
+      std::fprintf(table, "\nheaviest %zu primitives:\n%-40s %-28s %10s %9s %9s\n", prof.heaviest.size(), "node",
+                   "op:primitive", "ms/run", "GFLOP", "GFLOP/s");
+      for (const auto& r : prof.heaviest)
+        std::fprintf(table, "%-40s %-28s %10.3f %9.4f %9.2f\n", r.node.c_str(), r.op.c_str(), r.ms, r.gflop,
+                     Gflops(r.gflop, r.ms));
+    }
   }
   return 0;
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -73,6 +74,15 @@ class Config {
   void SwitchCudaGraph(bool on) { cuda_graph_ = on; }
   bool cuda_graph() const { return cuda_graph_; }
 
+  // Keyed backend options, "<backend>.<name>" -> value: data, never environment variables.
+  // Fixed when the model is compiled (clones share them); a key no linked backend declares, or a
+  // value it does not accept, fails CreatePredictor with InvalidArgument naming both
+  // (KernelRegistry::DeclaredOptions() lists them). The oneDNN backend's:
+  //   "onednn.dw_fusion": "auto" (default) | "off" | "onednn" | "bands": how a 1x1 convolution
+  //                       and the depthwise one after it are fused (docs/performance.md).
+  void SetBackendOption(std::string key, std::string value) { backend_options_[std::move(key)] = std::move(value); }
+  const std::map<std::string, std::string>& backend_options() const { return backend_options_; }
+
   // One line per setting, for logs.
   std::string Summary() const;
 
@@ -89,6 +99,7 @@ class Config {
   int64_t max_tensor_bytes_ = 0;
   int64_t max_predictor_bytes_ = 0;
   std::set<std::string> disabled_passes_;
+  std::map<std::string, std::string> backend_options_;
 };
 
 }  // namespace pl

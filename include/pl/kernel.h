@@ -49,6 +49,8 @@ class NodeInfo {
   std::vector<bool> output_present;
   std::vector<DataType> output_types;
   const AttributeMap* attributes = nullptr;
+  // The model's backend options (Config::SetBackendOption); nullptr where there are none.
+  const std::map<std::string, std::string>* options = nullptr;
   Device device;
 
   int num_inputs() const { return static_cast<int>(input_present.size()); }
@@ -64,6 +66,14 @@ class NodeInfo {
   template <typename T> T Attr(const std::string& n, T default_value) const;
   // Typed attribute that must exist and have the right type.
   template <typename T> StatusOr<T> RequiredAttr(const std::string& n) const;
+  // A backend option ("onednn.dw_fusion"), or `default_value` when it is not set.
+  std::string Option(const std::string& key, const std::string& default_value = "") const {
+    if (options) {
+      auto it = options->find(key);
+      if (it != options->end()) return it->second;
+    }
+    return default_value;
+  }
   // "Conv node 'conv2_1'" — the prefix for every error about this node.
   std::string Describe() const { return op_type + " node '" + name + "'"; }
 };
@@ -104,6 +114,13 @@ class KernelContext {
     return Status::Unimplemented("subgraphs are not supported by this context");
   }
   virtual int64_t max_loop_iterations() const { return 1 << 20; }
+  // Profiling (Predictor::EnableProfiling): a kernel that runs several primitives (a oneDNN
+  // region) may report each one; they appear in LastProfile() after this node's own entry, with
+  // `parent` = this node. `flops` = 0 where the work is not counted.
+  virtual bool profiling() const { return false; }
+  virtual void AddProfile(const std::string& name, const std::string& op, double ms, double flops) {
+    (void)name; (void)op; (void)ms; (void)flops;
+  }
 };
 
 class Kernel {

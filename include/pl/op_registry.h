@@ -101,8 +101,21 @@ class KernelRegistry {
   bool HasOp(const std::string& domain, const std::string& op) const;
   std::vector<std::shared_ptr<const Entry>> Entries() const;
 
+  // Backend options (Config::SetBackendOption): a backend declares each key it reads, the values
+  // it accepts (empty = any) and a one-line description.
+  struct OptionDecl {
+    std::string key;
+    std::vector<std::string> values;
+    std::string help;
+  };
+  void DeclareOption(OptionDecl decl);
+  std::vector<OptionDecl> DeclaredOptions() const;
+  // InvalidArgument naming the first undeclared key or unaccepted value.
+  Status CheckOptions(const std::map<std::string, std::string>& options) const;
+
  private:
   mutable std::mutex mu_;
+  std::vector<OptionDecl> options_;
   std::vector<std::shared_ptr<const Entry>> entries_;
 };
 

@@ -84,8 +84,16 @@ class Predictor {
   const void* model_id() const;
   // The compiled model, for SDK internals and tests (benchmarks' per-op profile, weight checks).
   const CompiledModel& compiled_model() const { return *model_; }
-  // Per-node timings of the last Run when profiling is on (name, op, backend, ms).
-  struct NodeTiming { std::string node, op, backend; double ms; };
+  // Per-node timings of the last Run when profiling is on (name, op, backend, ms). A node that
+  // runs several primitives (a oneDNN region) is followed by one entry per primitive, whose
+  // `parent` names it; `gflop` is the primitive's arithmetic (0 where not counted), so
+  // gflop / ms * 1e3 is its GFLOP/s.
+  struct NodeTiming {
+    std::string node, op, backend;
+    double ms = 0;
+    std::string parent;
+    double gflop = 0;
+  };
   void EnableProfiling(bool on);
   std::vector<NodeTiming> LastProfile() const;
 

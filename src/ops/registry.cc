@@ -72,6 +72,42 @@ std::vector<std::shared_ptr<const KernelRegistry::Entry>> KernelRegistry::Entrie
   return entries_;
 }
 
+void KernelRegistry::DeclareOption(OptionDecl decl) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& o : options_)
+    if (o.key == decl.key) {
+      o = std::move(decl);
+      return;
+    }
+  options_.push_back(std::move(decl));
+}
+
+std::vector<KernelRegistry::OptionDecl> KernelRegistry::DeclaredOptions() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return options_;
+}
+
+Status KernelRegistry::CheckOptions(const std::map<std::string, std::string>& options) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [key, value] : options) {
+    const OptionDecl* decl = nullptr;
+    for (const auto& o : options_)
+      if (o.key == key) decl = &o;
+    if (!decl) {
+      std::string known;
+      for (const auto& o : options_) known += (known.empty() ? "" : ", ") + o.key;
+      return Status::InvalidArgument("backend option '" + key + "' is not declared by any linked backend (known: " +
+                                     (known.empty() ? std::string("none") : known) + ")");
+    }
+    if (!decl->values.empty() && std::find(decl->values.begin(), decl->values.end(), value) == decl->values.end()) {
+      std::string allowed;
+      for (const auto& v : decl->values) allowed += (allowed.empty() ? "" : " | ") + v;
+      return Status::InvalidArgument("backend option '" + key + "' = '" + value + "': expected " + allowed);
+    }
+  }
+  return Status::Ok();
+}
+
 // ----- NodeInfo attribute access -----
 const Attribute* NodeInfo::FindAttr(const std::string& n) const {
   if (!attributes) return nullptr;

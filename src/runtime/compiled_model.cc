@@ -35,6 +35,8 @@ StatusOr<std::shared_ptr<const CompiledModel>> CompiledModel::Compile(const Conf
 
 StatusOr<std::shared_ptr<const CompiledModel>> CompiledModel::CompileGraph(std::unique_ptr<ir::Graph> graph,
                                                                            const Config& config) {
+  // Backend options are checked before any work: a misspelt key never silently does nothing.
+  PL_RETURN_IF_ERROR(KernelRegistry::Global().CheckOptions(config.backend_options()));
   std::shared_ptr<CompiledModel> m(new CompiledModel());
   m->config_ = config;
   m->backends_ = ir::EffectiveBackends(config);
@@ -78,6 +80,7 @@ Status CompiledModel::CompileInto(std::shared_ptr<const ir::Graph> graph, Compil
     step.inputs = n.inputs;
     step.outputs = n.outputs;
     step.info = g.MakeNodeInfo(n);
+    if (!config_.backend_options().empty()) step.info.options = &config_.backend_options();
     const NodeInfo& info = step.info;
     // Compile subgraphs first so control-flow kernels can find them.
     for (const auto& [name, attr] : n.attrs) {

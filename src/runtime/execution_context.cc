@@ -79,8 +79,15 @@ class StepContext final : public KernelContext {
     return ec_->RunSubgraph(graph, inputs, outputs, frame_);
   }
   int64_t max_loop_iterations() const override { return ec_->model_->config().max_loop_iterations(); }
+  bool profiling() const override { return sub_profile_ != nullptr; }
+  void AddProfile(const std::string& name, const std::string& op, double ms, double flops) override {
+    if (sub_profile_) sub_profile_->push_back({name, op, step_->backend, ms, step_->info.name, flops / 1e9});
+  }
+  // Where a profiled top-level step's kernel reports its primitives.
+  void CollectProfile(std::vector<Predictor::NodeTiming>* sub) { sub_profile_ = sub; }
 
  private:
+  std::vector<Predictor::NodeTiming>* sub_profile_ = nullptr;
   ExecutionContext* ec_;
   ExecutionContext::Frame* frame_;
   const CompiledStep* step_;
@@ -355,6 +362,8 @@ Status ExecutionContext::RunSteps(const CompiledGraph& cg, Frame* frame, ShapePl
                                        " is a string tensor, which its " + step.backend + " kernel does not take");
     }
     StepContext ctx(this, frame, &step, state, static_cast<int>(si), plan, arena, overflow);
+    std::vector<Predictor::NodeTiming> sub_profile;
+    if (profiling_ && frame->parent == nullptr) ctx.CollectProfile(&sub_profile);
     auto t0 = std::chrono::steady_clock::now();
     Status s;
     try {
@@ -383,7 +392,8 @@ Status ExecutionContext::RunSteps(const CompiledGraph& cg, Frame* frame, ShapePl
     }
     if (profiling_ && frame->parent == nullptr) {
       double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      profile_.push_back({step.info.name, step.info.op_type, step.backend, ms});
+      profile_.push_back({step.info.name, step.info.op_type, step.backend, ms, std::string(), 0.0});
+      for (auto& e : sub_profile) profile_.push_back(std::move(e));
     }
     // Outputs produced into graph-output slots go straight to the predictor's output tensors.
     for (size_t k = 0; k < step.outputs.size(); ++k) {

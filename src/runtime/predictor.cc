@@ -150,6 +150,11 @@ std::string Config::Summary() const {
      << "\nmodel_check: " << (check_model_ ? "on" : "off") << "\ncuda_graph: " << (cuda_graph_ ? "on" : "off")
      << "\nmax_loop_iterations: " << max_loop_iterations_ << "\nmax_tensor_bytes: " << max_tensor_bytes_
      << "\nmax_predictor_bytes: " << max_predictor_bytes_ << "\n";
+  if (!backend_options_.empty()) {
+    os << "backend_options:";
+    for (const auto& [k, v] : backend_options_) os << " " << k << "=" << v;
+    os << "\n";
+  }
   if (!disabled_passes_.empty()) {
     os << "disabled_passes:";
     for (const auto& p : disabled_passes_) os << " " << p;

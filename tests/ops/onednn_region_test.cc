@@ -2,6 +2,7 @@
 // Paddle's affine and HardSwish spellings, squeeze-excite with a residual add, FPN-style resize +
 // add + concat, a stride-2 ConvTranspose head) with every optimization on must match cpu_ref with
 // none; clones share the prepared weights and give bit-identical outputs from two threads.
+#include <cmath>
 #include <cstring>
 #include <thread>
 
@@ -193,6 +194,47 @@ TEST(OneDnnRegion, ClonesShareWeightsAndAgreeAcrossThreads) {
   ASSERT_EQ(out1[0].ByteSize(), first[0].ByteSize());
   EXPECT_EQ(std::memcmp(out1[0].RawData(), first[0].RawData(), first[0].ByteSize()), 0);
   EXPECT_EQ(std::memcmp(out2[0].RawData(), first[0].RawData(), first[0].ByteSize()), 0);
+}
+
+// Profiling reaches inside a region: every primitive it runs is reported after the region's own
+// entry, with the region as parent, and a convolution's arithmetic is counted from its shapes
+// (the stem conv: [1,3,32,48] * [16,3,3,3] stride 2 pad 1 -> [1,16,16,24]).
+TEST(OneDnnRegion, ProfileListsEachPrimitiveWithItsArithmetic) {
+  Config cfg;
+  cfg.SetModelBuffer(TinyDet());
+  auto p = CreatePredictor(cfg);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  std::vector<Tensor> out;
+  (*p)->EnableProfiling(true);
+  ASSERT_TRUE((*p)->Run({Input({1, 3, 32, 48})}, &out).ok());
+  const auto prof = (*p)->LastProfile();
+  ASSERT_FALSE(prof.empty());
+  std::string region;
+  double region_ms = 0, inside_ms = 0;
+  int inside = 0, convs = 0;
+  bool stem = false;
+  for (const auto& t : prof) {
+    if (t.parent.empty()) {
+      if (t.backend == kBackendOneDnn) region = t.node, region_ms = t.ms;
+      continue;
+    }
+    EXPECT_EQ(t.parent, region) << "a primitive follows its region's own entry";
+    EXPECT_GE(t.ms, 0.0);
+    inside_ms += t.ms;
+    ++inside;
+    if (t.op.rfind("Conv:convolution", 0) == 0) {
+      ++convs;
+      EXPECT_GT(t.gflop, 0.0) << t.node;
+      stem |= std::abs(t.gflop - 2.0 * (16 * 16 * 24) * (3 * 3 * 3) / 1e9) < 1e-12;
+    }
+  }
+  EXPECT_FALSE(region.empty());
+  EXPECT_GT(inside, 5);
+  EXPECT_GE(convs, 3);
+  EXPECT_TRUE(stem) << "the stem convolution's GFLOP";
+  EXPECT_LE(inside_ms, region_ms * 1.05 + 0.05) << "primitives are timed inside the region's own time";
+  (*p)->EnableProfiling(false);
+  ASSERT_TRUE((*p)->Run({Input({1, 3, 32, 48})}, &out).ok());
 }
 
 #endif  // PL_WITH_ONEDNN

@@ -126,3 +126,71 @@ TEST(CustomOp, RegistrationValidatesDefs) {
 }
 
 }  // namespace
+
+// A user backend declares an option; its kernels read it through NodeInfo::Option. Undeclared keys
+// and unaccepted values fail CreatePredictor with InvalidArgument naming them; Summary() prints
+// the options.
+class ScaledByOption : public pl::Kernel {
+ public:
+  pl::Status Init(const pl::NodeInfo& node) override {
+    scale_ = node.Option("example.scale", "one") == "two" ? 2.f : 1.f;
+    return pl::Status::Ok();
+  }
+  pl::Status Compute(pl::KernelContext& ctx) const override {
+    const pl::Tensor* x = ctx.Input(0);
+    PL_ASSIGN_OR_RETURN(pl::Tensor * y, ctx.Output(0, x->shape(), pl::DataType::kFloat32));
+    for (int64_t i = 0; i < x->NumElements(); ++i) y->MutableData<float>()[i] = scale_ * x->Data<float>()[i];
+    return pl::Status::Ok();
+  }
+
+ private:
+  float scale_ = 1.f;
+};
+
+TEST(BackendOptions, DeclaredReadCheckedAndPrinted) {
+  pl::KernelRegistry::Global().DeclareOption({"example.scale", {"one", "two"}, "output scale of com.example::Scaled"});
+  ASSERT_TRUE(pl::RegisterKernel<ScaledByOption>(
+                  pl::KernelDef("Scaled").Domain("com.example").Opset(1).Backend("example").Types<float>())
+                  .ok());
+  pl::Tensor x = pl::test::T_<float>({2}, {0, 0});
+  x.set_name("x");
+  pl::test::NodeSpec n{"Scaled", "com.example", {"x"}, {"y"}, {}};
+  pl::Config c;
+  c.SetModelBuffer(pl::test::BuildModel({n}, {x}, {}, {"y"}, 13, {{"com.example", 1}}));
+  c.SetBackends({"example", pl::kBackendCpuRef});
+  auto run = [&](const pl::Config& config) -> pl::StatusOr<float> {
+    PL_ASSIGN_OR_RETURN(auto p, pl::CreatePredictor(config));
+    std::vector<pl::Tensor> out;
+    PL_RETURN_IF_ERROR(p->Run({pl::test::T_<float>({2}, {1.5f, -1.f})}, &out));
+    return out[0].Data<float>()[0];
+  };
+  auto plain = run(c);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_FLOAT_EQ(*plain, 1.5f);
+  c.SetBackendOption("example.scale", "two");
+  auto twice = run(c);
+  ASSERT_TRUE(twice.ok()) << twice.status().ToString();
+  EXPECT_FLOAT_EQ(*twice, 3.f);
+  EXPECT_NE(c.Summary().find("backend_options: example.scale=two"), std::string::npos) << c.Summary();
+
+  pl::Config bad_value = c;
+  bad_value.SetBackendOption("example.scale", "three");
+  auto v = pl::CreatePredictor(bad_value);
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().code(), pl::StatusCode::kInvalidArgument);
+  EXPECT_NE(v.status().message().find("'example.scale' = 'three': expected one | two"), std::string::npos)
+      << v.status().ToString();
+
+  pl::Config bad_key = c;
+  bad_key.SetBackendOption("example.scael", "two");
+  auto k = pl::CreatePredictor(bad_key);
+  ASSERT_FALSE(k.ok());
+  EXPECT_EQ(k.status().code(), pl::StatusCode::kInvalidArgument);
+  EXPECT_NE(k.status().message().find("'example.scael' is not declared"), std::string::npos) << k.status().ToString();
+  EXPECT_NE(k.status().message().find("example.scale"), std::string::npos) << "lists the known keys";
+#ifdef PL_WITH_ONEDNN
+  bool dw = false;
+  for (const auto& o : pl::KernelRegistry::Global().DeclaredOptions()) dw |= o.key == "onednn.dw_fusion";
+  EXPECT_TRUE(dw) << "the oneDNN backend declares onednn.dw_fusion";
+#endif
+}

@@ -27,7 +27,7 @@ class RegionKernel final : public Kernel {
   Status Init(const NodeInfo& node) override {
     const Attribute* a = node.FindAttr("region");
     if (!a || !a->g) return Status::ModelError(node.Describe() + ": no 'region' subgraph");
-    PL_ASSIGN_OR_RETURN(region_, Region::FromGraph(a->g, node.name));
+    PL_ASSIGN_OR_RETURN(region_, Region::FromGraph(a->g, node));
     return Status::Ok();
   }
   Status Compute(KernelContext& ctx) const override { return region_->Run(ctx); }

@@ -109,10 +109,8 @@ size_t FusablePrefix(const std::vector<PostOp>& ops) {
   return ops.size();
 }
 
-DwFusion DwFusionMode() {
-  const char* e = std::getenv("PL_ONEDNN_DW_FUSION");  // read per plan: tests switch it
-  if (!e) return DwFusion::kAuto;
-  const std::string v = e;
+DwFusion DwFusionMode(const NodeInfo& node) {
+  const std::string v = node.Option(kDwFusionOption, "auto");
   if (v == "off") return DwFusion::kOff;
   if (v == "onednn") return DwFusion::kOneDnn;
   if (v == "bands") return DwFusion::kBands;

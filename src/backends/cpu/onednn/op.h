@@ -28,10 +28,13 @@ struct PostOp {
 class Op;
 
 // How a 1x1 Conv and the depthwise Conv after it are fused (PlanBuilder::FusedDepthwise).
-// PL_ONEDNN_DW_FUSION=off|onednn|bands picks one for A/B measurements and tests; the default
-// (auto) takes oneDNN's fused kernel where it has one and row bands for big maps elsewhere.
+// The backend option "onednn.dw_fusion" = off|onednn|bands picks one for A/B measurements and
+// tests; the default (auto) takes oneDNN's fused kernel where it has one and row bands for big
+// maps elsewhere.
 enum class DwFusion { kAuto, kOff, kOneDnn, kBands };
-DwFusion DwFusionMode();
+inline constexpr const char* kDwFusionOption = "onednn.dw_fusion";
+// The mode a node's options select (kAuto when unset).
+DwFusion DwFusionMode(const NodeInfo& node);
 
 // What an Op sees of the region while it plans one input-shape signature. Memory objects it
 // returns get their data handles from the region at run time (workspace, inputs, outputs).
@@ -86,6 +89,8 @@ class PlanBuilder {
   // depthwise output as output 0 (the 1x1 result is never stored whole). The op refuses (any
   // error) to have them planned apart.
   virtual const Op* FusedDepthwise() const { return nullptr; }
+  // The model's "onednn.dw_fusion" option.
+  virtual DwFusion dw_fusion() const { return DwFusion::kAuto; }
 };
 
 class Op {

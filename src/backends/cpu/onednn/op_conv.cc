@@ -460,7 +460,7 @@ class ConvBase : public Op {
       dw_wmd = pd.query_md(dnnl::query::exec_arg_md, DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_WEIGHTS);
       dw_bmd = pd.query_md(dnnl::query::exec_arg_md, DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_BIAS);
     }));
-    const DwFusion mode = DwFusionMode();
+    const DwFusion mode = b.dw_fusion();
     // Channels-last below AVX-512: oneDNN 2.6's fused 1x1 + depthwise kernels there are
     // blocked-only (given nhwc they compute wrong values), so those maps take the row bands.
     if (IsRefImpl(pd.impl_info_str()) || mode == DwFusion::kBands || (ChannelsLastActivations() && mode != DwFusion::kOneDnn)) {

@@ -25,7 +25,8 @@ namespace pl::onednn {
 class Region {
  public:
   // A region subgraph: its graph inputs are the kernel's inputs, its outputs the kernel's outputs.
-  static StatusOr<std::unique_ptr<Region>> FromGraph(std::shared_ptr<const ir::Graph> graph, const std::string& name);
+  // `node` is the region's own node: its name and the model's backend options.
+  static StatusOr<std::unique_ptr<Region>> FromGraph(std::shared_ptr<const ir::Graph> graph, const NodeInfo& node);
   // A single node (the standalone kernels).
   static StatusOr<std::unique_ptr<Region>> FromNode(const NodeInfo& node);
 
@@ -56,6 +57,7 @@ class Region {
   std::vector<Node> nodes_;
   std::vector<Value> values_;
   int num_inputs_ = 0, num_outputs_ = 0;
+  DwFusion dw_fusion_ = DwFusion::kAuto;  // "onednn.dw_fusion"
 };
 
 }  // namespace pl::onednn

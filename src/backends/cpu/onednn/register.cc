@@ -1,3 +1,4 @@
+#include "src/backends/cpu/onednn/op.h"
 #include "src/ops/builtin_kernels.h"
 
 namespace pl::onednn {
@@ -7,7 +8,9 @@ namespace pl::onednn {
 #undef PL_ONEDNN_KERNEL
 
 void RegisterKernels(KernelRegistry& r) {
-  (void)r;
+  r.DeclareOption({kDwFusionOption, {"auto", "off", "onednn", "bands"},
+                   "how a 1x1 Conv and the depthwise Conv after it run: auto (oneDNN's fused kernel where it has "
+                   "one, row bands for big maps elsewhere), off (apart), onednn (always the fused kernel), bands"});
 #define PL_ONEDNN_KERNEL(name) Register##name(r);
 #include "src/backends/cpu/onednn/kernel_list.h"
 #undef PL_ONEDNN_KERNEL
