@@ -2,34 +2,49 @@
 # The packaged build, as users get it: -DPL_PACKAGE=ON (shared libraries with SONAMEs,
 # -march=x86-64-v3: any AVX2 machine, never -march=native), prefix /usr.
 #   1. builds the package targets plus the unit, op and model tests, and runs those tests: the
-#      project's own kernels at the x86-64-v3 baseline (on an AVX-512 machine too);
+#      project's own kernels at the x86-64-v3 baseline (on an AVX-512 machine too); with
+#      --no-build-tests (scripts/test.sh, whose own build is this packaged form and has run every
+#      test already) only the package targets;
 #   2. cpack -G DEB: paddle-like (libraries + tools) and paddle-like-dev (headers, CMake, pkg-config);
 #      checks their Depends resolve against this machine's Debian 12 archive (apt-get -s) and
 #      their contents;
 #   3. unpacks both (dpkg-deb -x) into a scratch root and, from there, runs pl_run on a model,
 #      starts pl_server and asks it /v2/health/ready, and builds tests/consumer against the
 #      unpacked -dev package (find_package and pkg-config).
-# Usage: scripts/package_test.sh [BUILD_DIR (default build-pkg)]
+# Usage: scripts/package_test.sh [BUILD_DIR (default build-pkg)] [--no-build-tests]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$(pwd)
-B=${1:-build-pkg}
+B=build-pkg; RUN_TESTS=1
+for a in "$@"; do
+  case "$a" in
+    --no-build-tests) RUN_TESTS=0 ;;
+    -*) echo "unknown option $a" >&2; exit 2 ;;
+    *) B=$a ;;
+  esac
+done
 JOBS=$(nproc 2>/dev/null || echo 2)
 LAUNCHER=""
 command -v ccache >/dev/null && LAUNCHER="-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"
+EXTRA=""
+[ "$RUN_TESTS" = 1 ] && EXTRA="-DPL_BUILD_DEMO=OFF -DPL_WITH_CUDA=OFF"
 cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPL_PACKAGE=ON -DCMAKE_INSTALL_PREFIX=/usr \
-      -DPL_WITH_CUDA=OFF -DPL_BUILD_DEMO=OFF $LAUNCHER >/tmp/pl_package_configure.log 2>&1 || { cat /tmp/pl_package_configure.log; exit 1; }
+      $EXTRA $LAUNCHER >/tmp/pl_package_configure.log 2>&1 || { cat /tmp/pl_package_configure.log; exit 1; }
 grep -q -- "-march=x86-64-v3" "$B/build.ninja" || { echo "package build is not -march=x86-64-v3"; exit 1; }
 if grep -q -- "-march=native" "$B/build.ninja"; then echo "package build uses -march=native"; exit 1; fi
 
 TESTS=$(ninja -C "$B" -t targets all 2>/dev/null | grep -oE '^(pl_unit_tests|op_[a-z_0-9]+_test|models_test)(:| )' | tr -d ': ' | sort -u | tr '\n' ' ')
 TOOLS=$(ninja -C "$B" -t targets all 2>/dev/null | grep -oE '^(pl_run|pl_bench|pl_server|libpaddle_like_[a-z]+\.so[.0-9]*)(:| )' | tr -d ': ' | sort -u | tr '\n' ' ')
 echo "package build: $TOOLS"
-ninja -C "$B" -j"$JOBS" $TOOLS $TESTS
-# The x86-64-v3 build's own tests (ONEDNN_MAX_CPU_ISA=AVX2 too, so oneDNN also stays at AVX2).
-RE="^($(echo $TESTS | tr ' ' '|'))\$"
-(cd "$B" && ctest --output-on-failure -j"$JOBS" -R "$RE")
-(cd "$B" && ONEDNN_MAX_CPU_ISA=AVX2 ctest --output-on-failure -j"$JOBS" -R '^(op_onednn_[a-z_]+_test|models_test)$')
+if [ "$RUN_TESTS" = 1 ]; then
+  ninja -C "$B" -j"$JOBS" $TOOLS $TESTS
+  # The x86-64-v3 build's own tests (ONEDNN_MAX_CPU_ISA=AVX2 too, so oneDNN also stays at AVX2).
+  RE="^($(echo $TESTS | tr ' ' '|'))\$"
+  (cd "$B" && ctest --output-on-failure -j"$JOBS" -R "$RE")
+  (cd "$B" && ONEDNN_MAX_CPU_ISA=AVX2 ctest --output-on-failure -j"$JOBS" -R '^(op_onednn_[a-z_]+_test|models_test)$')
+else
+  ninja -C "$B" -j"$JOBS" $TOOLS
+fi
 
 (cd "$B" && rm -f ./*.deb && cpack -G DEB >cpack.log 2>&1) || { cat "$B/cpack.log"; exit 1; }
 RUNTIME=$(realpath "$B"/paddle-like_*_amd64.deb); DEV=$(realpath "$B"/paddle-like-dev_*_amd64.deb)

@@ -9,16 +9,15 @@
 #include "src/ir/passes/pass_util.h"
 #include "src/ir/passes/passes.h"
 
-#ifdef PL_WITH_ONEDNN
-#include "src/backends/cpu/onednn/capability.h"
-#endif
+#include "src/ir/capability.h"
 
 namespace pl::ir {
 
-#ifdef PL_WITH_ONEDNN
 namespace {
 
-constexpr const char* kFusedDomain = "pl.onednn";
+// The oneDNN backend's domain for fused nodes (BackendCapability::FusedDomain, "pl.onednn"),
+// set by each run of the pass on its thread.
+thread_local std::string fused_domain;
 
 struct Post {
   std::string name;
@@ -27,7 +26,7 @@ struct Post {
 };
 
 bool IsHost(const Node& n) {
-  if (n.removed || !(n.domain.empty() || n.domain == kFusedDomain)) return false;
+  if (n.removed || !(n.domain.empty() || n.domain == fused_domain)) return false;
   static const char* kHosts[] = {"Conv", "ConvTranspose", "MatMul", "Gemm", "Add", "Sub", "Mul", "Div"};
   for (const char* h : kHosts)
     if (n.op_type == h) return true;
@@ -112,7 +111,7 @@ std::vector<Post> AsBinary(const Graph& g, const ShapeSymbols& sym, const Node& 
 }
 
 void Append(Node* host, const std::vector<Post>& posts) {
-  if (host->domain != kFusedDomain) {
+  if (host->domain != fused_domain) {
     Attribute opset, n_in;
     opset.type = n_in.type = Attribute::Type::kInt;
     opset.i = host->opset;
@@ -122,7 +121,7 @@ void Append(Node* host, const std::vector<Post>& posts) {
     host->attrs["post_ops"].type = Attribute::Type::kStrings;
     host->attrs["post_alpha"].type = Attribute::Type::kFloats;
     host->attrs["post_beta"].type = Attribute::Type::kFloats;
-    host->domain = kFusedDomain;
+    host->domain = fused_domain;
     host->opset = 1;
   }
   for (const Post& p : posts) {
@@ -134,17 +133,17 @@ void Append(Node* host, const std::vector<Post>& posts) {
 }
 
 }  // namespace
-#endif  // PL_WITH_ONEDNN
 
 Status FusePostOps(Graph* g, const Config& config, bool eltwise, bool runtime_binary) {
-#ifdef PL_WITH_ONEDNN
-  if (!OneDnnEnabled(config)) return Status::Ok();
-  g->opsets[kFusedDomain] = 1;
+  const BackendCapability* onednn = FindCapability(kBackendOneDnn);
+  if (!onednn || !OneDnnEnabled(config)) return Status::Ok();
+  fused_domain = onednn->FusedDomain();
+  g->opsets[fused_domain] = 1;
   Uses uses = g->Consumers();
   ShapeSymbols sym = ComputeShapeSymbols(*g);
   for (size_t hi = 0; hi < g->nodes.size(); ++hi) {
     if (!IsHost(g->nodes[hi]) || g->nodes[hi].outputs.empty()) continue;
-    if (!onednn::CanRun(*g, g->nodes[hi])) continue;
+    if (!onednn->CanRun(*g, g->nodes[hi])) continue;
     bool fused_runtime = false;
     while (true) {
       Node& host = g->nodes[hi];
@@ -210,13 +209,6 @@ Status FusePostOps(Graph* g, const Config& config, bool eltwise, bool runtime_bi
   next_host:;
   }
   return Status::Ok();
-#else
-  (void)g;
-  (void)config;
-  (void)eltwise;
-  (void)runtime_binary;
-  return Status::Ok();
-#endif
 }
 
 Status FuseActivation(Graph* g, const Config& config) { return FusePostOps(g, config, true, false); }

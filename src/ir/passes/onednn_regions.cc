@@ -14,13 +14,10 @@
 #include "src/ir/passes/pass_util.h"
 #include "src/ir/passes/passes.h"
 
-#ifdef PL_WITH_ONEDNN
-#include "src/backends/cpu/onednn/capability.h"
-#endif
+#include "src/ir/capability.h"
 
 namespace pl::ir {
 
-#ifdef PL_WITH_ONEDNN
 namespace {
 
 struct Partition {
@@ -83,15 +80,15 @@ std::shared_ptr<Graph> BuildSubgraph(const Graph& g, const std::vector<int>& mem
 }
 
 }  // namespace
-#endif
 
 Status FormOneDnnRegions(Graph* g, const Config& config) {
-#ifdef PL_WITH_ONEDNN
-  if (!OneDnnEnabled(config)) return Status::Ok();
+  const BackendCapability* onednn = FindCapability(kBackendOneDnn);
+  if (!onednn || !OneDnnEnabled(config)) return Status::Ok();
+  const std::string region_domain = onednn->FusedDomain(), region_op = onednn->RegionOp();
   PL_RETURN_IF_ERROR(g->Finalize());
   const int n = static_cast<int>(g->nodes.size());
   std::vector<char> capable(n, 0);
-  for (int i = 0; i < n; ++i) capable[i] = onednn::CanRun(*g, g->nodes[i]) && g->nodes[i].implicit_inputs.empty();
+  for (int i = 0; i < n; ++i) capable[i] = onednn->CanRun(*g, g->nodes[i]) && g->nodes[i].implicit_inputs.empty();
   Uses uses = g->Consumers();
   std::vector<int> producer(g->values.size(), -1);
   for (int i = 0; i < n; ++i)
@@ -155,8 +152,8 @@ Status FormOneDnnRegions(Graph* g, const Config& config) {
     PL_RETURN_IF_ERROR(sub->Finalize());
     Node r;
     r.name = "onednn_region_" + std::to_string(k++) + "_" + g->nodes[members.front()].name;
-    r.op_type = onednn::kRegionOp;
-    r.domain = onednn::kRegionDomain;
+    r.op_type = region_op;
+    r.domain = region_domain;
     r.opset = 1;
     r.inputs = ext_in;
     r.outputs = ext_out;
@@ -167,13 +164,8 @@ Status FormOneDnnRegions(Graph* g, const Config& config) {
     for (int m : members) g->nodes[m].removed = true;
     g->nodes.push_back(std::move(r));
   }
-  g->opsets[onednn::kRegionDomain] = 1;
+  g->opsets[region_domain] = 1;
   return g->Finalize();
-#else
-  (void)g;
-  (void)config;
-  return Status::Ok();
-#endif
 }
 
 }  // namespace pl::ir

@@ -1,4 +1,5 @@
-// What the graph passes may ask the oneDNN backend at compile time (only with PL_WITH_ONEDNN).
+// The oneDNN backend's answers to src/ir/capability.h (registered in register.cc); the graph
+// passes reach them only through ir::FindCapability("onednn"), never through this header.
 #pragma once
 
 #include "src/ir/graph.h"
