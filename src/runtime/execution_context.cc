@@ -319,6 +319,22 @@ Status ExecutionContext::Run() {
   return Status::Ok();
 }
 
+// "f32[2,3];i64[1];-;" : the dtypes and shapes of a step's inputs.
+std::string ExecutionContext::InputSignature(const CompiledStep& step, const Frame& frame) {
+  std::string sig;
+  for (int in : step.inputs) {
+    if (in < 0) {
+      sig += "-;";
+      continue;
+    }
+    const Tensor& t = frame.values[in];
+    sig += DataTypeName(t.dtype());
+    sig += ShapeToString(t.shape());
+    sig += ';';
+  }
+  return sig;
+}
+
 Status ExecutionContext::RunSteps(const CompiledGraph& cg, Frame* frame, ShapePlan* plan, bool* overflow) {
   auto& states = StatesFor(&cg);
   const ir::Graph& g = *cg.graph;
@@ -366,17 +382,38 @@ Status ExecutionContext::RunSteps(const CompiledGraph& cg, Frame* frame, ShapePl
     if (profiling_ && frame->parent == nullptr) ctx.CollectProfile(&sub_profile);
     auto t0 = std::chrono::steady_clock::now();
     Status s;
-    try {
-      s = kernel->Compute(ctx);
-    } catch (const std::bad_alloc&) {
-      s = Status::OutOfMemory(step.info.Describe() + ": allocation failed (" + step.backend + " kernel)");
-    } catch (const std::exception& e) {
-      s = Status::DeviceError(step.info.Describe() + ": " + step.backend + " kernel threw: " + e.what());
+    // A signature this step's backend declined before goes straight to cpu_ref.
+    std::string signature;
+    Declined* declined = nullptr;
+    if (step.fallback && kernel != step.fallback.get()) {
+      auto it = declined_.find(&step);
+      if (it != declined_.end()) {
+        declined = &it->second;
+        signature = InputSignature(step, *frame);
+      }
+    }
+    const bool skip = declined && declined->signatures.count(signature) > 0;
+    if (skip) {
+      s = Status::Unimplemented("declined before");
+    } else {
+      try {
+        s = kernel->Compute(ctx);
+      } catch (const std::bad_alloc&) {
+        s = Status::OutOfMemory(step.info.Describe() + ": allocation failed (" + step.backend + " kernel)");
+      } catch (const std::exception& e) {
+        s = Status::DeviceError(step.info.Describe() + ": " + step.backend + " kernel threw: " + e.what());
+      }
     }
     if (!s.ok() && s.code() == StatusCode::kUnimplemented && step.fallback && kernel != step.fallback.get()) {
       // The chosen backend declined this shape at run time (oneDNN may refuse a primitive only
-      // for some shapes): the node runs on cpu_ref instead, with a state of its own.
-      std::unique_ptr<KernelState> fallback_state;
+      // for some shapes): the node runs on cpu_ref instead, with a state of its own, and this
+      // input signature goes to cpu_ref directly from now on (per predictor).
+      if (!declined) {
+        declined = &declined_[&step];
+        signature = InputSignature(step, *frame);
+      }
+      if (!skip && declined->signatures.size() < 64) declined->signatures.insert(signature);
+      std::unique_ptr<KernelState>& fallback_state = declined->fallback_state;
       StepContext fctx(this, frame, &step, &fallback_state, static_cast<int>(si), plan, arena, overflow);
       try {
         s = step.fallback->Compute(fctx);

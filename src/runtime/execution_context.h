@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "pl/predictor.h"
@@ -47,6 +48,7 @@ class ExecutionContext {
   };
   Status ValidateInputs(std::string* signature);
   Status RunSteps(const CompiledGraph& cg, Frame* frame, ShapePlan* plan, bool* overflow);
+  static std::string InputSignature(const CompiledStep& step, const Frame& frame);
   void BuildPlan(const CompiledGraph& cg, ShapePlan* plan);
   std::vector<std::unique_ptr<KernelState>>& StatesFor(const CompiledGraph* cg);
 
@@ -67,6 +69,13 @@ class ExecutionContext {
   Status CheckBudget(size_t more, const std::string& what) const;
   bool profiling_ = false;
   std::vector<Predictor::NodeTiming> profile_;
+  // Run-time declines (a backend's kernel returned Unimplemented for an input signature): per
+  // step, the signatures that go straight to its cpu_ref fallback, and that fallback's state.
+  struct Declined {
+    std::unordered_set<std::string> signatures;
+    std::unique_ptr<KernelState> fallback_state;
+  };
+  std::unordered_map<const CompiledStep*, Declined> declined_;
   Status poisoned_;
 };
 

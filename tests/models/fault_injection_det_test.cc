@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -53,9 +54,10 @@ int main() {
   // coarse stride never skips the run phase.
   int64_t load_allocs = 0;
   {
-    fi::FailNthAllocation(0);
+    fi::FailNthAllocation(std::numeric_limits<int64_t>::max());  // armed, never fires: counts
     auto p = pl::CreatePredictor(c);
     load_allocs = fi::Allocations();
+    fi::FailNthAllocation(0);
     std::vector<pl::Tensor> out;
     if (!p.ok() || !(*p)->Run(in, &out).ok()) {
       std::printf("FAIL: the counting load/run fails\n");

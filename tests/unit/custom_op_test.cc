@@ -2,6 +2,7 @@
 // include/pl/ only.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 
 #include "pl/pl.h"
@@ -118,6 +119,42 @@ TEST(CustomOp, RunTimeDeclineFallsBackToCpuRef) {
     ASSERT_TRUE(again.ok()) << again.status().ToString();
     EXPECT_EQ(*again, std::vector<float>(n, -1.f));
   }
+}
+
+TEST(CustomOp, RunTimeDeclineIsRememberedPerInputSignature) {
+  // Once a backend declined an input signature, that predictor sends it straight to cpu_ref: the
+  // declining kernel is not asked again on every run.
+  static std::atomic<int> calls{0};
+  class PickyAbs : public pl::Kernel {
+   public:
+    pl::Status Compute(pl::KernelContext& ctx) const override {
+      ++calls;
+      return pl::Status::Unimplemented("picky: declines every shape");
+    }
+  };
+  ASSERT_TRUE(pl::KernelRegistry::Global()
+                  .Register(pl::KernelDef("Abs").Domain("").Opset(1).Types<float>().Backend("picky_cached"),
+                            pl::MakeKernelFactory<PickyAbs>())
+                  .ok());
+  pl::Tensor x = pl::test::T_<float>({3}, {0, 0, 0});
+  x.set_name("x");
+  pl::Config c;
+  c.SetModelBuffer(pl::test::BuildModel({{"Abs", "", {"x"}, {"y"}, {}}}, {x}, {}, {"y"}, 13));
+  c.SetBackends({"picky_cached", pl::kBackendCpuRef});
+  auto p = pl::CreatePredictor(c);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  for (int run = 0; run < 3; ++run) {
+    std::vector<pl::Tensor> out;
+    ASSERT_TRUE((*p)->Run({pl::test::T_<float>({3}, {-1.f, 2.f, -3.f})}, &out).ok());
+    EXPECT_EQ(pl::test::ToVec<float>(out[0]), (std::vector<float>{1.f, 2.f, 3.f}));
+  }
+  EXPECT_EQ(calls.load(), 1) << "asked once, then remembered";
+  // A clone has its own memory of declines.
+  auto q = (*p)->Clone();
+  ASSERT_TRUE(q.ok());
+  std::vector<pl::Tensor> out;
+  ASSERT_TRUE((*q)->Run({pl::test::T_<float>({3}, {-1.f, 2.f, -3.f})}, &out).ok());
+  EXPECT_EQ(calls.load(), 2);
 }
 
 TEST(CustomOp, RegistrationValidatesDefs) {

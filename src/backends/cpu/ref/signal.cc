@@ -76,6 +76,9 @@ class WindowKernel final : public Kernel {
     PL_RETURN_IF_ERROR(ReadIntScalar(ctx, 0, "size", &n));
     if (n < 0 || n > (int64_t{1} << 31))
       return Status::InvalidArgument(ctx.node().Describe() + ": window size " + std::to_string(n) + " out of range");
+    // The output first: its allocation is checked against the predictor's budget (a hostile size
+    // is ResourceExhausted), and only then the temporary of the same length.
+    PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, {n}, out_type_));
     std::vector<double> v(static_cast<size_t>(n), 1.0);
     const int64_t denom = periodic_ ? n : n - 1;
     for (int64_t i = 0; i < n && denom > 0; ++i) {
@@ -86,7 +89,6 @@ class WindowKernel final : public Kernel {
         case Window::kBlackman: v[i] = 0.42 - 0.5 * std::cos(a) + 0.08 * std::cos(2.0 * a); break;
       }
     }
-    PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, {n}, out_type_));
     return WriteAs(ctx.node(), v, out_type_, y);
   }
 
@@ -299,6 +301,8 @@ class MelWeightMatrixKernel final : public Kernel {
         return Status::InvalidArgument(node.Describe() + ": upper_edge_hertz " + std::to_string(hi) +
                                        " maps past the last spectrogram bin (sample_rate " + std::to_string(rate) + ")");
     }
+    // The output first (budget-checked), then the temporary of the same size.
+    PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, {spec_bins, mels}, out_type_));
     std::vector<double> w(static_cast<size_t>(spec_bins * mels), 0.0);
     for (int64_t m = 0; m < mels; ++m) {
       const int64_t a = pt[m], c = pt[m + 1], b = pt[m + 2];
@@ -309,7 +313,6 @@ class MelWeightMatrixKernel final : public Kernel {
       }
       for (int64_t j = c; j < b; ++j) w[j * mels + m] = static_cast<double>(b - j) / static_cast<double>(b - c);
     }
-    PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, {spec_bins, mels}, out_type_));
     return WriteAs(node, w, out_type_, y);
   }
 
