@@ -40,7 +40,9 @@ pkg-config --exists --print-errors "paddle_infer = $(pkg-config --modversion pad
 "$PREFIX/bin/pl_run" --help >/dev/null 2>&1 || { echo "installed pl_run does not start"; exit 1; }
 so=$(find "$PREFIX" -name 'libpaddle_like_core.so.*.*' | head -1)
 if [ -n "$so" ]; then
-  objdump -p "$so" | grep -q "SONAME *libpaddle_like_core.so.0" || { echo "no SONAME on $so"; exit 1; }
-  echo "shared: $(objdump -p "$so" | grep SONAME | tr -s ' ')"
+  # Captured first: grep -q on the pipe would stop objdump early (SIGPIPE, a failure under pipefail).
+  headers=$(objdump -p "$so")
+  grep -q "SONAME *libpaddle_like_core.so.0" <<<"$headers" || { echo "no SONAME on $so"; exit 1; }
+  echo "shared: $(grep SONAME <<<"$headers" | tr -s ' ')"
 fi
 echo "consumer: PASS"

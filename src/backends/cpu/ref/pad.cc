@@ -83,9 +83,12 @@ class PadKernel final : public Kernel {
         return Status::InvalidArgument(node.Describe() + ": pads overflow dim " + std::to_string(d));
       out[d] = n + pb + pe;
     }
-    // The index maps are as long as the output dims: only build them for a valid, non-empty output.
+    // The index maps are as long as the output dims: only build them for a valid, non-empty output
+    // that the memory limits allowed (a huge padded dim is ResourceExhausted from the allocation,
+    // not an index map of its length).
     const int64_t total = ShapeNumElements(out);
     if (total < 0) return Status::InvalidArgument(node.Describe() + ": output shape " + ShapeToString(out) + " overflows");
+    PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, out, dt));
     for (int64_t d = 0; total > 0 && d < r; ++d) {
       const int64_t dim = x->dim(static_cast<int>(d));
       const int64_t lo = std::max<int64_t>(0, -begin[d]), hi = dim - std::max<int64_t>(0, -end[d]);
@@ -114,7 +117,6 @@ class PadKernel final : public Kernel {
         m[j] = i < 0 ? -1 : lo + i;
       }
     }
-    PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, out, dt));
     if (total == 0) return Status::Ok();
     char* dst = static_cast<char*>(y->RawMutableData());
     const char* src = static_cast<const char*>(x->RawData());
