@@ -15,23 +15,16 @@ namespace {
 enum class Mode { kBilinear, kNearest, kBicubic };
 enum class Padding { kZeros, kBorder, kReflection };
 
-// Folds x into [lo, hi] by mirroring at both ends, as often as needed.
+// Folds x into [lo, hi] by mirroring at both ends, as often as needed (in floating point: a
+// coordinate of 1e30 has no integer reflection count). A non-finite x folds to lo.
 double Reflect(double x, double lo, double hi) {
   const double range = hi - lo;
-  if (range <= 0) return lo;
-  if (x < lo) {
-    const double d = lo - x;
-    const int64_t n = static_cast<int64_t>(d / range);
-    const double r = d - static_cast<double>(n) * range;
-    return n % 2 == 0 ? lo + r : hi - r;
-  }
-  if (x > hi) {
-    const double d = x - hi;
-    const int64_t n = static_cast<int64_t>(d / range);
-    const double r = d - static_cast<double>(n) * range;
-    return n % 2 == 0 ? hi - r : lo + r;
-  }
-  return x;
+  if (range <= 0 || !std::isfinite(x)) return lo;
+  if (x >= lo && x <= hi) return x;
+  const double period = 2 * range;
+  double t = std::fmod(x - lo, period);
+  if (t < 0) t += period;
+  return t <= range ? lo + t : lo + (period - t);
 }
 
 // Keys' cubic convolution weights for taps at -1, 0, 1, 2 around a point at fraction t in [0, 1).
