@@ -42,8 +42,8 @@ class TileKernel final : public Kernel {
       const Tensor* axis = ctx.Input(2);
       if (!tiles || !axis || tiles->NumElements() != 1 || axis->NumElements() != 1)
         return Status::InvalidArgument(node.Describe() + ": tiles and axis must be scalars");
-      PL_ASSIGN_OR_RETURN(int64_t a, NormalizeAxis(static_cast<int64_t>(LoadDouble(*axis, 0)), r, node));
-      reps[a] = static_cast<int64_t>(LoadDouble(*tiles, 0));
+      PL_ASSIGN_OR_RETURN(int64_t a, NormalizeAxis(SaturatingInt64(LoadDouble(*axis, 0)), r, node));
+      reps[a] = SaturatingInt64(LoadDouble(*tiles, 0));
     } else {
       bool present = false;
       PL_ASSIGN_OR_RETURN(reps, ReadIntsInput(ctx, 1, "repeats", &present));

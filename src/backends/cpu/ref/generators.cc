@@ -211,8 +211,10 @@ class OneHotKernel final : public Kernel {
     const int64_t n = ind->NumElements();
     for (int64_t i = 0; i < n; ++i) {
       // Non-integer indices are truncated (spec: "cast to int"); [-depth, -1] counts from the end.
-      int64_t k = static_cast<int64_t>(LoadDouble(*ind, i));
-      if (k < 0) k += d;
+      const double kv = LoadDouble(*ind, i);
+      if (kv != kv) continue;  // NaN: no position, the row stays off_value
+      int64_t k = SaturatingInt64(kv);
+      if (k < 0 && k >= -d) k += d;
       if (k < 0 || k >= d) continue;  // out of range: the whole row stays off_value
       const int64_t p = i / suffix, s = i % suffix;
       std::memcpy(dst + ((p * d + k) * suffix + s) * esz, off_on + esz, esz);

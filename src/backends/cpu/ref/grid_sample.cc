@@ -140,7 +140,7 @@ class GridSampleKernel final : public Kernel {
     // Far outside the map (zeros padding) every tap is 0; also keeps the casts below in range.
     if (std::fabs(px) > 1e15 || std::fabs(py) > 1e15) return 0;
     if (mode_ == Mode::kNearest)
-      return Pixel(img, h, w, static_cast<int64_t>(std::nearbyint(py)), static_cast<int64_t>(std::nearbyint(px)));
+      return Pixel(img, h, w, SaturatingInt64(std::nearbyint(py)), SaturatingInt64(std::nearbyint(px)));
     const double fx = std::floor(px), fy = std::floor(py);
     const int64_t x0 = static_cast<int64_t>(fx), y0 = static_cast<int64_t>(fy);
     const double tx = px - fx, ty = py - fy;

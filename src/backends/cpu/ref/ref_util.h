@@ -14,6 +14,15 @@ namespace pl::cpu_ref {
 // KernelDef on the cpu_ref backend.
 inline KernelDef RefDef(const char* op) { return KernelDef(op).Backend(kBackendCpuRef); }
 
+// double -> int64 without undefined behaviour (a float index or coordinate of 1e30 from an input):
+// NaN -> 0, values beyond int64's range saturate; the caller's range checks then refuse or clamp.
+inline int64_t SaturatingInt64(double v) {
+  if (!(v == v)) return 0;
+  if (v >= 9.2e18) return INT64_MAX;
+  if (v <= -9.2e18) return INT64_MIN;
+  return static_cast<int64_t>(v);
+}
+
 template <typename K>
 void Add(KernelRegistry& r, KernelDef def) { r.RegisterBuiltin(std::move(def), MakeKernelFactory<K>()); }
 

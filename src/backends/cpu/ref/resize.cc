@@ -248,7 +248,7 @@ class ResizeKernel final : public Kernel {
         if (!std::isfinite(s) || s <= 0) s = 1.0;
         for (size_t i = 0; i < na; ++i) {
           (*scales)[axes[i]] = s;
-          (*out_shape)[axes[i]] = static_cast<int64_t>(std::round(s * static_cast<double>(x.dim(axes[i]))));
+          (*out_shape)[axes[i]] = SaturatingInt64(std::round(s * static_cast<double>(x.dim(axes[i]))));
         }
       } else {
         for (size_t i = 0; i < na; ++i) {
@@ -300,12 +300,12 @@ class ResizeKernel final : public Kernel {
   int64_t NearestIndex(double x, double scale) const {
     switch (nearest_) {
       case NearestMode::kRoundPreferFloor:
-        return static_cast<int64_t>(x == std::floor(x) + 0.5 ? std::floor(x) : std::round(x));
+        return SaturatingInt64(x == std::floor(x) + 0.5 ? std::floor(x) : std::round(x));
       case NearestMode::kRoundPreferCeil:
-        return static_cast<int64_t>(x == std::floor(x) + 0.5 ? std::ceil(x) : std::round(x));
-      case NearestMode::kFloor: return static_cast<int64_t>(std::floor(x));
-      case NearestMode::kCeil: return static_cast<int64_t>(std::ceil(x));
-      case NearestMode::kSimple: return static_cast<int64_t>(scale < 1 ? std::ceil(x) : std::floor(x));
+        return SaturatingInt64(x == std::floor(x) + 0.5 ? std::ceil(x) : std::round(x));
+      case NearestMode::kFloor: return SaturatingInt64(std::floor(x));
+      case NearestMode::kCeil: return SaturatingInt64(std::ceil(x));
+      case NearestMode::kSimple: return SaturatingInt64(scale < 1 ? std::ceil(x) : std::floor(x));
     }
     return 0;
   }

@@ -79,8 +79,14 @@ class RoiAlignKernel : public Kernel {
         T rw = roi[2] * scale - offset - x0, rh = roi[3] * scale - offset - y0;
         if (!half_pixel_) { rw = std::max(rw, T(1)); rh = std::max(rh, T(1)); }
         const T bin_h = rh / static_cast<T>(out_h_), bin_w = rw / static_cast<T>(out_w_);
-        const int64_t gh = sampling_ratio_ > 0 ? sampling_ratio_ : static_cast<int64_t>(std::ceil(rh / out_h_));
-        const int64_t gw = sampling_ratio_ > 0 ? sampling_ratio_ : static_cast<int64_t>(std::ceil(rw / out_w_));
+        // Adaptive sampling: ceil(roi size / output size) points per bin, capped (a ROI of 1e30
+        // pixels would otherwise loop forever; past the map every sample is 0 anyway).
+        constexpr int64_t kMaxSamples = 1024;
+        auto grid = [&](T extent, int64_t out) {
+          return std::clamp<int64_t>(SaturatingInt64(std::ceil(static_cast<double>(extent) / static_cast<double>(out))), 0, kMaxSamples);
+        };
+        const int64_t gh = sampling_ratio_ > 0 ? sampling_ratio_ : grid(rh, out_h_);
+        const int64_t gw = sampling_ratio_ > 0 ? sampling_ratio_ : grid(rw, out_w_);
         const T count = static_cast<T>(std::max<int64_t>(gh * gw, 1));
         const T* img = xd + ReadInt(*idx, r) * c * h * w;
         for (int64_t ch = 0; ch < c; ++ch) {
@@ -158,20 +164,23 @@ class MaxRoiPoolKernel : public Kernel {
         if (!(bd >= 0 && bd < static_cast<double>(n)))
           return Status::InvalidArgument(me + ": batch index " + std::to_string(bd) + " of roi " + std::to_string(r) +
                                          " outside [0, " + std::to_string(n) + ")");
-        auto px = [&](T v) { return static_cast<int64_t>(std::round(static_cast<double>(v) * spatial_scale_)); };
+        auto px = [&](T v) { return SaturatingInt64(std::round(static_cast<double>(v) * spatial_scale_)); };
         const int64_t xs = px(roi[1]), ys = px(roi[2]), xe = px(roi[3]), ye = px(roi[4]);
-        const double bin_h = static_cast<double>(std::max<int64_t>(ye - ys + 1, 1)) / phs;
-        const double bin_w = static_cast<double>(std::max<int64_t>(xe - xs + 1, 1)) / pws;
+        // In double: saturated corners of a huge ROI would overflow int64 arithmetic.
+        const double bin_h = std::max(static_cast<double>(ye) - static_cast<double>(ys) + 1, 1.0) / phs;
+        const double bin_w = std::max(static_cast<double>(xe) - static_cast<double>(xs) + 1, 1.0) / pws;
         for (int64_t ch = 0; ch < c; ++ch) {
           const T* plane = x->Data<T>() + (b * c + ch) * h * w;
           T* out = y->MutableData<T>() + (r * c + ch) * phs * pws;
           for (int64_t ph = 0; ph < phs; ++ph)
             for (int64_t pw = 0; pw < pws; ++pw) {
-              auto clampi = [](int64_t v, int64_t hi) { return std::min(std::max<int64_t>(v, 0), hi); };
-              const int64_t h0 = clampi(static_cast<int64_t>(std::floor(ph * bin_h)) + ys, h);
-              const int64_t h1 = clampi(static_cast<int64_t>(std::ceil((ph + 1) * bin_h)) + ys, h);
-              const int64_t w0 = clampi(static_cast<int64_t>(std::floor(pw * bin_w)) + xs, w);
-              const int64_t w1 = clampi(static_cast<int64_t>(std::ceil((pw + 1) * bin_w)) + xs, w);
+              auto clampi = [](double v, int64_t hi) {
+                return static_cast<int64_t>(std::min(std::max(v, 0.0), static_cast<double>(hi)));
+              };
+              const int64_t h0 = clampi(std::floor(ph * bin_h) + static_cast<double>(ys), h);
+              const int64_t h1 = clampi(std::ceil((ph + 1) * bin_h) + static_cast<double>(ys), h);
+              const int64_t w0 = clampi(std::floor(pw * bin_w) + static_cast<double>(xs), w);
+              const int64_t w1 = clampi(std::ceil((pw + 1) * bin_w) + static_cast<double>(xs), w);
               T m = 0;
               if (h1 > h0 && w1 > w0) {
                 m = plane[h0 * w + w0];

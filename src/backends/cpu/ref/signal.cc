@@ -296,7 +296,7 @@ class MelWeightMatrixKernel final : public Kernel {
     std::vector<int64_t> pt(static_cast<size_t>(mels + 2));
     for (int64_t i = 0; i < mels + 2; ++i) {
       const double hz = 700.0 * (std::pow(10.0, (static_cast<double>(i) * step + mlo) / 2595.0) - 1.0);
-      pt[i] = static_cast<int64_t>(std::floor(static_cast<double>(L + 1) * hz / static_cast<double>(rate)));
+      pt[i] = SaturatingInt64(std::floor(static_cast<double>(L + 1) * hz / static_cast<double>(rate)));
       if (pt[i] < 0 || pt[i] >= spec_bins)
         return Status::InvalidArgument(node.Describe() + ": upper_edge_hertz " + std::to_string(hi) +
                                        " maps past the last spectrogram bin (sample_rate " + std::to_string(rate) + ")");
