@@ -212,7 +212,7 @@ TEST(OneDnnRegion, ProfileListsEachPrimitiveWithItsArithmetic) {
   std::string region;
   double region_ms = 0, inside_ms = 0;
   int inside = 0, convs = 0;
-  bool stem = false;
+  bool stem = false, head = false;
   for (const auto& t : prof) {
     if (t.parent.empty()) {
       if (t.backend == kBackendOneDnn) region = t.node, region_ms = t.ms;
@@ -222,6 +222,10 @@ TEST(OneDnnRegion, ProfileListsEachPrimitiveWithItsArithmetic) {
     EXPECT_GE(t.ms, 0.0);
     inside_ms += t.ms;
     ++inside;
+    // The ConvTranspose head, whichever form runs it (a custom matmul + scatter, or a
+    // deconvolution): [1,8,16,24] x [8,1,2,2] stride 2 is 16*24*8 multiply-adds per output tap.
+    if (t.op.rfind("ConvTranspose:", 0) == 0 && t.op != "ConvTranspose:reorder")
+      head |= std::abs(t.gflop - 2.0 * (16 * 24 * 8) * (1 * 2 * 2) / 1e9) < 1e-12;
     if (t.op.rfind("Conv:convolution", 0) == 0) {
       ++convs;
       EXPECT_GT(t.gflop, 0.0) << t.node;
@@ -232,6 +236,7 @@ TEST(OneDnnRegion, ProfileListsEachPrimitiveWithItsArithmetic) {
   EXPECT_GT(inside, 5);
   EXPECT_GE(convs, 3);
   EXPECT_TRUE(stem) << "the stem convolution's GFLOP";
+  EXPECT_TRUE(head) << "the ConvTranspose head's GFLOP";
   EXPECT_LE(inside_ms, region_ms * 1.05 + 0.05) << "primitives are timed inside the region's own time";
   (*p)->EnableProfiling(false);
   ASSERT_TRUE((*p)->Run({Input({1, 3, 32, 48})}, &out).ok());

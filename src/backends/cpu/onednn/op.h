@@ -78,7 +78,11 @@ class PlanBuilder {
   // Appends a primitive; `args` may name the memories returned above.
   virtual void Step(dnnl::primitive prim, std::unordered_map<int, memory> args, const Md& scratchpad) = 0;
   // Appends plain code (for what no primitive does); `mems` are the memories it reads/writes.
-  virtual void Custom(std::function<void()> fn, std::vector<memory> mems) = 0;
+  // `flops`: its arithmetic (multiply-adds x 2), for the profile; 0 where not counted.
+  void Custom(std::function<void()> fn, std::vector<memory> mems, double flops = 0) {
+    CustomStep(std::move(fn), std::move(mems), flops);
+  }
+  virtual void CustomStep(std::function<void()> fn, std::vector<memory> mems, double flops) = 0;
   virtual int threads() const = 0;
   virtual const std::string& name() const = 0;  // "Conv node 'x'" for errors
   // Post-ops the region adds for this plan only (a following binary op whose shapes fit, known

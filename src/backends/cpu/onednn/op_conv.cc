@@ -319,7 +319,7 @@ class ConvBase : public Op {
                   }
               }
           },
-          {src, tmp, dst});
+          {src, tmp, dst}, 2.0 * static_cast<double>(N) * R * HW * C);
       const std::vector<PostOp> post = AllPostOps(b);
       if (!post.empty()) PL_RETURN_IF_ERROR(PostOpsSeparately(b, MergeLinear(post), out, dst));
       return Status::Ok();
@@ -410,7 +410,8 @@ class ConvBase : public Op {
               }
           }
         },
-        pad ? std::vector<memory>{src, dst, tmp, pad} : std::vector<memory>{src, dst, tmp});
+        pad ? std::vector<memory>{src, dst, tmp, pad} : std::vector<memory>{src, dst, tmp},
+        2.0 * static_cast<double>(NH) * W * C * R);
     if (!rest.empty()) PL_RETURN_IF_ERROR(PostOpsSeparately(b, rest, out, dst));
     return Status::Ok();
   }
@@ -619,7 +620,9 @@ class ConvBase : public Op {
             }
           stream.wait();
         },
-        used);
+        used,
+        // the 1x1 over the input map and the 3x3 depthwise over the output (halo rows not counted)
+        2.0 * static_cast<double>(N) * H * W * M * C + 2.0 * static_cast<double>(N) * M * OH * OW * 9);
     return Status::Ok();
   }
 

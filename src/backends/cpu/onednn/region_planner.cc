@@ -494,10 +494,10 @@ class Planner final : public PlanBuilder {
     plan_->steps.push_back({std::move(prim), nullptr, std::move(args), node_index_, kind, flops});
   }
 
-  void Custom(std::function<void()> fn, std::vector<memory> mems) override {
+  void CustomStep(std::function<void()> fn, std::vector<memory> mems, double flops) override {
     const int s = static_cast<int>(plan_->steps.size());
     for (auto& m : mems) Use(m, s);
-    plan_->steps.push_back({dnnl::primitive(), std::move(fn), {}, node_index_});
+    plan_->steps.push_back({dnnl::primitive(), std::move(fn), {}, node_index_, "custom", flops});
   }
 
  private:
