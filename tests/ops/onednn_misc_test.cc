@@ -1,6 +1,7 @@
 // oneDNN pooling, softmax, concat, reductions, normalizations, resize, MatMul and Gemm against the
 // reference backend on random, odd-sized shapes.
 #include "ops/onednn_test_util.h"
+#include "src/backends/cpu/onednn/op.h"
 
 namespace pl::test {
 namespace {
@@ -16,6 +17,21 @@ OpCase One(const std::string& op, std::vector<Tensor> inputs, std::vector<onnx::
   c.opset = opset;
   c.const_inputs = std::move(consts);
   return c;
+}
+
+// One table: every op of the backend's table (op.cc) has its kernels registered, plain ONNX and
+// fused domain, and the registry holds no oneDNN kernel the table does not know.
+TEST(OneDnnTable, EveryRowIsRegisteredAndNothingElse) {
+  const std::vector<std::string> ops = onednn::OpTypes();
+  ASSERT_GT(ops.size(), 30u);
+  const KernelRegistry& r = KernelRegistry::Global();
+  for (const std::string& op : ops)
+    for (const char* domain : {"", "pl.onednn"})
+      EXPECT_FALSE(r.Find(domain, op, 13, kBackendOneDnn, DataType::kFloat32).empty()) << domain << "::" << op;
+  for (const auto& e : r.Entries()) {
+    if (e->def.backend() != kBackendOneDnn || e->def.op_type() == "OneDnnRegion") continue;
+    EXPECT_TRUE(onednn::IsKnownOpType(e->def.op_type())) << e->def.op_type() << " is registered but not in the table";
+  }
 }
 
 TEST(OneDnnPool, MaxAndAverage) {

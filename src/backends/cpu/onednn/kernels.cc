@@ -37,17 +37,10 @@ class RegionKernel final : public Kernel {
   std::unique_ptr<Region> region_;
 };
 
-const char* const kOps[] = {"Conv", "ConvTranspose", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "HardSigmoid",
-                            "HardSwish", "Elu", "Exp", "Log", "Sqrt", "Abs", "Softplus", "Neg", "Add", "Sub", "Mul",
-                            "Div", "Pow", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Softmax",
-                            "LogSoftmax", "Resize", "Upsample", "Concat", "ReduceMean", "ReduceSum", "ReduceMax",
-                            "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "MatMul", "Gemm",
-                            "BatchNormalization", "LayerNormalization"};
-
 }  // namespace
 
 void RegisterOpKernels(KernelRegistry& r) {
-  for (const char* op : kOps) {
+  for (const std::string& op : OpTypes()) {  // op.cc's table: one row per op
     r.RegisterBuiltin(KernelDef(op).Backend(kBackendOneDnn).Types<float>(), MakeKernelFactory<NodeKernel>());
     r.RegisterBuiltin(KernelDef(op).Domain(kDomain).Backend(kBackendOneDnn).Types<float>(), MakeKernelFactory<NodeKernel>());
   }

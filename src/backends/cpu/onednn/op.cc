@@ -32,7 +32,7 @@ const std::map<std::string, Factory>& Factories() {
       {"Tanh", CreateEltwiseOp}, {"Clip", CreateEltwiseOp}, {"HardSigmoid", CreateEltwiseOp},
       {"HardSwish", CreateEltwiseOp}, {"Elu", CreateEltwiseOp}, {"Exp", CreateEltwiseOp},
       {"Log", CreateEltwiseOp}, {"Sqrt", CreateEltwiseOp}, {"Abs", CreateEltwiseOp},
-      {"Softplus", CreateEltwiseOp}, {"Neg", CreateEltwiseOp}, {"Swish", CreateEltwiseOp},
+      {"Softplus", CreateEltwiseOp}, {"Neg", CreateEltwiseOp},
       {"Add", CreateBinaryOp}, {"Sub", CreateBinaryOp}, {"Mul", CreateBinaryOp}, {"Div", CreateBinaryOp},
       {"Pow", CreateBinaryOp},
       {"MaxPool", CreatePoolOp}, {"AveragePool", CreatePoolOp}, {"GlobalAveragePool", CreatePoolOp},
@@ -124,6 +124,12 @@ dnnl::primitive_attr ScratchpadAttr() {
 }
 
 bool IsKnownOpType(const std::string& op_type) { return Factories().count(op_type) > 0; }
+
+std::vector<std::string> OpTypes() {
+  std::vector<std::string> out;
+  for (const auto& kv : Factories()) out.push_back(kv.first);
+  return out;
+}
 
 StatusOr<std::unique_ptr<Op>> CreateOp(const NodeInfo& node) {
   if (!node.domain.empty() && node.domain != kDomain)

@@ -155,6 +155,9 @@ class Op {
 StatusOr<std::unique_ptr<Op>> CreateOp(const NodeInfo& node);
 // Ops (by ONNX op type) that CreateOp knows.
 bool IsKnownOpType(const std::string& op_type);
+// Every ONNX op type the backend has an Op for: its one table (op.cc), from which the kernels are
+// registered (kernels.cc) and the passes' CanRun answers.
+std::vector<std::string> OpTypes();
 
 // ----- template implementation -----
 dnnl::primitive_attr ScratchpadAttr();
