@@ -260,6 +260,13 @@ Status CheckConvRanks(const onnx::GraphProto& g) {
         rank[n.input(0)] != rank[n.input(w)])
       return Status::ModelError(what + ": input rank " + std::to_string(rank[n.input(0)]) + ", weight rank " +
                                 std::to_string(rank[n.input(w)]));
+    // MaxUnpool's inference reads the channel count as dim 1 of the indices (SIGSEGV on indices
+    // of rank 1, found by fuzz_model_load): they have X's shape, so at least rank 2.
+    if (n.op_type() == "MaxUnpool" && n.input_size() > 1 && rank.count(n.input(1)) &&
+        (rank[n.input(1)] < 2 || (rank.count(n.input(0)) && rank[n.input(0)] != rank[n.input(1)])))
+      return Status::ModelError(what + ": indices (input 1) of rank " + std::to_string(rank[n.input(1)]) +
+                                ", they must have the shape of X" +
+                                (rank.count(n.input(0)) ? " (rank " + std::to_string(rank[n.input(0)]) + ")" : ""));
     const bool pool = n.op_type() == "MaxPool" || n.op_type() == "AveragePool" || n.op_type() == "LpPool";
     if (w < 0 && !pool) continue;
     int kernel = -1;
