@@ -260,6 +260,13 @@ Status CheckConvRanks(const onnx::GraphProto& g) {
         rank[n.input(0)] != rank[n.input(w)])
       return Status::ModelError(what + ": input rank " + std::to_string(rank[n.input(0)]) + ", weight rank " +
                                 std::to_string(rank[n.input(w)]));
+    // Gemm's opset <= 6 inference reads dim 0/1 of A and B unchecked (SIGSEGV on a 1-D B, found by
+    // fuzz_model_load); every Gemm takes 2-D A and B.
+    if (n.op_type() == "Gemm")
+      for (int i = 0; i < 2 && i < n.input_size(); ++i)
+        if (rank.count(n.input(i)) && rank[n.input(i)] != 2)
+          return Status::ModelError(what + ": input " + std::to_string(i) + " has rank " + std::to_string(rank[n.input(i)]) +
+                                    ", Gemm takes 2-D A and B");
     // MaxUnpool's inference reads the channel count as dim 1 of the indices (SIGSEGV on indices
     // of rank 1, found by fuzz_model_load): they have X's shape, so at least rank 2.
     if (n.op_type() == "MaxUnpool" && n.input_size() > 1 && rank.count(n.input(1)) &&
