@@ -73,7 +73,7 @@ std::vector<Post> AsEltwise(const Graph& g, const Node& f, int y) {
   if (f.inputs.size() != 2) return {};
   const bool first = f.inputs[0] == y;
   const int other = first ? f.inputs[1] : f.inputs[0];
-  if (!first && f.inputs[1] != y) return {};
+  if ((!first && f.inputs[1] != y) || other < 0) return {};
   float c;
   if (!ConstScalar(g, other, &c) || g.values[other].constant->rank() > 1) return {};
   // A rank > 1 scalar could raise the output's rank; rank <= 1 never does for rank >= 1 outputs.
@@ -98,7 +98,8 @@ std::vector<Post> AsBinary(const Graph& g, const ShapeSymbols& sym, const Node& 
   if (f.removed || !f.domain.empty() || f.inputs.size() != 2 || f.outputs.empty()) return {};
   const bool first = f.inputs[0] == y;
   const int other = first ? f.inputs[1] : f.inputs[0];
-  if ((!first && f.inputs[1] != y) || other == y) return {};
+  // other < 0: an omitted input ("") in a hostile model.
+  if ((!first && f.inputs[1] != y) || other == y || other < 0) return {};
   if ((g.values[other].constant != nullptr) == runtime) return {};
   if (g.values[other].dtype != DataType::kFloat32 && g.values[other].dtype != DataType::kUndefined) return {};
   if (!sym.FitsInto(other, y)) return {};
