@@ -267,6 +267,16 @@ Status CheckConvRanks(const onnx::GraphProto& g) {
         if (rank.count(n.input(i)) && rank[n.input(i)] != 2)
           return Status::ModelError(what + ": input " + std::to_string(i) + " has rank " + std::to_string(rank[n.input(i)]) +
                                     ", Gemm takes 2-D A and B");
+    // LayerNormalization's inference indexes X's dims by `axis` unchecked (SIGSEGV on a scalar X,
+    // found by fuzz_model_load): X needs rank >= 1 and axis in [-rank, rank).
+    if (n.op_type() == "LayerNormalization" && n.input_size() > 0 && rank.count(n.input(0))) {
+      int64_t axis = -1;
+      for (const auto& a : n.attribute())
+        if (a.name() == "axis") axis = a.i();
+      const int r = rank[n.input(0)];
+      if (r < 1 || axis < -r || axis >= r)
+        return Status::ModelError(what + ": axis " + std::to_string(axis) + " for an input of rank " + std::to_string(r));
+    }
     // MaxUnpool's inference reads the channel count as dim 1 of the indices (SIGSEGV on indices
     // of rank 1, found by fuzz_model_load): they have X's shape, so at least rank 2.
     if (n.op_type() == "MaxUnpool" && n.input_size() > 1 && rank.count(n.input(1)) &&
