@@ -388,6 +388,12 @@ StatusOr<std::unique_ptr<ir::Graph>> LoadModel(const Config& config) {
   PL_RETURN_IF_ERROR(CheckWindowAttributes(model.graph()).WithContext(what));
   PL_RETURN_IF_ERROR(CheckInputsDefined(model.graph(), {}).WithContext(what));
   PL_RETURN_IF_ERROR(CheckConvRanks(model.graph()).WithContext(what));
+  // A graph input whose TypeProto holds no type at all (neither tensor, sequence, map nor
+  // optional) is dereferenced as a tensor by ONNX 1.12's shape inference (SIGSEGV in
+  // propagateShape on an EyeLike input, found by fuzz_model_load); the spec requires the type.
+  for (const auto& v : model.graph().input())
+    if (v.type().value_case() == onnx::TypeProto::VALUE_NOT_SET)
+      return Status::ModelError(what + ": graph input '" + v.name() + "' has no type");
   try {
     onnx::shape_inference::InferShapes(model);
   } catch (const std::exception&) {
