@@ -382,20 +382,20 @@ Status ExecutionContext::RunSteps(const CompiledGraph& cg, Frame* frame, ShapePl
     if (profiling_ && frame->parent == nullptr) ctx.CollectProfile(&sub_profile);
     auto t0 = std::chrono::steady_clock::now();
     Status s;
-    // A signature this step's backend declined before goes straight to cpu_ref.
+    // A signature this step's backend declined before goes straight to cpu_ref (no lookup at
+    // all until some step of this predictor has declined).
+    const bool can_fall_back = step.fallback && kernel != step.fallback.get();
     std::string signature;
     Declined* declined = nullptr;
-    if (step.fallback && kernel != step.fallback.get()) {
+    if (can_fall_back && !declined_.empty()) {
       auto it = declined_.find(&step);
       if (it != declined_.end()) {
         declined = &it->second;
         signature = InputSignature(step, *frame);
       }
     }
-    const bool skip = declined && declined->signatures.count(signature) > 0;
-    if (skip) {
-      s = Status::Unimplemented("declined before");
-    } else {
+    bool fall_back = declined && declined->signatures.count(signature) > 0;
+    if (!fall_back) {
       try {
         s = kernel->Compute(ctx);
       } catch (const std::bad_alloc&) {
@@ -403,16 +403,19 @@ Status ExecutionContext::RunSteps(const CompiledGraph& cg, Frame* frame, ShapePl
       } catch (const std::exception& e) {
         s = Status::DeviceError(step.info.Describe() + ": " + step.backend + " kernel threw: " + e.what());
       }
-    }
-    if (!s.ok() && s.code() == StatusCode::kUnimplemented && step.fallback && kernel != step.fallback.get()) {
       // The chosen backend declined this shape at run time (oneDNN may refuse a primitive only
       // for some shapes): the node runs on cpu_ref instead, with a state of its own, and this
       // input signature goes to cpu_ref directly from now on (per predictor).
-      if (!declined) {
-        declined = &declined_[&step];
-        signature = InputSignature(step, *frame);
+      if (!s.ok() && s.code() == StatusCode::kUnimplemented && can_fall_back) {
+        fall_back = true;
+        if (!declined) {
+          declined = &declined_[&step];
+          signature = InputSignature(step, *frame);
+        }
+        if (declined->signatures.size() < 64) declined->signatures.insert(signature);
       }
-      if (!skip && declined->signatures.size() < 64) declined->signatures.insert(signature);
+    }
+    if (fall_back) {
       std::unique_ptr<KernelState>& fallback_state = declined->fallback_state;
       StepContext fctx(this, frame, &step, &fallback_state, static_cast<int>(si), plan, arena, overflow);
       try {

@@ -15,9 +15,6 @@ namespace pl::ir {
 
 namespace {
 
-// The oneDNN backend's domain for fused nodes (BackendCapability::FusedDomain, "pl.onednn"),
-// set by each run of the pass on its thread.
-thread_local std::string fused_domain;
 
 struct Post {
   std::string name;
@@ -25,7 +22,8 @@ struct Post {
   int operand = -1;  // binary post-ops
 };
 
-bool IsHost(const Node& n) {
+// `fused_domain`: the backend's domain for fused nodes (BackendCapability::FusedDomain).
+bool IsHost(const Node& n, const std::string& fused_domain) {
   if (n.removed || !(n.domain.empty() || n.domain == fused_domain)) return false;
   static const char* kHosts[] = {"Conv", "ConvTranspose", "MatMul", "Gemm", "Add", "Sub", "Mul", "Div"};
   for (const char* h : kHosts)
@@ -111,7 +109,7 @@ std::vector<Post> AsBinary(const Graph& g, const ShapeSymbols& sym, const Node& 
   return {};
 }
 
-void Append(Node* host, const std::vector<Post>& posts) {
+void Append(Node* host, const std::vector<Post>& posts, const std::string& fused_domain) {
   if (host->domain != fused_domain) {
     Attribute opset, n_in;
     opset.type = n_in.type = Attribute::Type::kInt;
@@ -138,12 +136,12 @@ void Append(Node* host, const std::vector<Post>& posts) {
 Status FusePostOps(Graph* g, const Config& config, bool eltwise, bool runtime_binary) {
   const BackendCapability* onednn = FindCapability(kBackendOneDnn);
   if (!onednn || !OneDnnEnabled(config)) return Status::Ok();
-  fused_domain = onednn->FusedDomain();
+  const std::string fused_domain = onednn->FusedDomain();
   g->opsets[fused_domain] = 1;
   Uses uses = g->Consumers();
   ShapeSymbols sym = ComputeShapeSymbols(*g);
   for (size_t hi = 0; hi < g->nodes.size(); ++hi) {
-    if (!IsHost(g->nodes[hi]) || g->nodes[hi].outputs.empty()) continue;
+    if (!IsHost(g->nodes[hi], fused_domain) || g->nodes[hi].outputs.empty()) continue;
     if (!onednn->CanRun(*g, g->nodes[hi])) continue;
     bool fused_runtime = false;
     while (true) {
@@ -201,7 +199,7 @@ Status FusePostOps(Graph* g, const Config& config, bool eltwise, bool runtime_bi
         }
         if (posts.empty()) break;
         const int out = g->nodes[gone.back()].outputs[0];
-        Append(&g->nodes[hi], posts);
+        Append(&g->nodes[hi], posts, fused_domain);
         for (int r : gone) g->nodes[r].removed = true;
         TakeOutput(g, static_cast<int>(hi), out);
         uses = g->Consumers();
