@@ -40,7 +40,14 @@ if(NOT PL_WITH_CUDA STREQUAL "OFF")
   find_path(PL_CUDNN_INCLUDE cudnn.h HINTS ${CUDAToolkit_INCLUDE_DIRS} /usr/include /usr/local/cuda/include
             PATH_SUFFIXES cudnn)
   find_library(PL_CUDNN_LIB cudnn HINTS ${CUDAToolkit_LIBRARY_DIR} /usr/lib/x86_64-linux-gnu /usr/local/cuda/lib64)
-  if(CMAKE_CUDA_COMPILER AND CUDAToolkit_FOUND AND PL_CUDNN_INCLUDE AND PL_CUDNN_LIB
+  # The CUDA backend is a plugin module (libpaddle_like_cuda.so) that the shared core loads at run
+  # time, so the core and its package never link CUDA: it needs the shared build.
+  if(NOT PL_BUILD_SHARED)
+    if(PL_WITH_CUDA STREQUAL "ON")
+      message(FATAL_ERROR "PL_WITH_CUDA=ON needs PL_BUILD_SHARED=ON (the CUDA backend is a plugin module)")
+    endif()
+    message(STATUS "paddle_like: CUDA backend skipped: it is a plugin and needs -DPL_BUILD_SHARED=ON (or PL_PACKAGE=ON)")
+  elseif(CMAKE_CUDA_COMPILER AND CUDAToolkit_FOUND AND PL_CUDNN_INCLUDE AND PL_CUDNN_LIB
      AND EXISTS ${CMAKE_SOURCE_DIR}/src/backends/cuda/CMakeLists.txt)
     enable_language(CUDA)
     set(PL_CUDA_FOUND ON)

@@ -41,6 +41,9 @@ class KernelDef {
   KernelDef& InPlace(int in, int out) { inplace_ = {in, out}; return *this; }
   // Input i is read on the host even for device backends (shape-like inputs).
   KernelDef& HostInput(int i) { host_inputs_.push_back(i); return *this; }
+  // Input i is only looked at for its dtype and shape (Shape, Size): it is never copied between
+  // devices for this kernel.
+  KernelDef& MetadataInput(int i) { metadata_inputs_.push_back(i); return *this; }
 
   const std::string& op_type() const { return op_type_; }
   const std::string& domain() const { return domain_; }
@@ -51,6 +54,7 @@ class KernelDef {
   int type_input() const { return type_input_; }
   std::pair<int, int> inplace() const { return inplace_; }
   const std::vector<int>& host_inputs() const { return host_inputs_; }
+  const std::vector<int>& metadata_inputs() const { return metadata_inputs_; }
   bool takes_strings() const;
   bool Matches(const std::string& domain, const std::string& op, int opset,
                const std::string& backend, DataType dtype) const;
@@ -63,6 +67,7 @@ class KernelDef {
   int type_input_ = 0;
   std::pair<int, int> inplace_{-1, -1};
   std::vector<int> host_inputs_;
+  std::vector<int> metadata_inputs_;
   bool strings_ = false;
 };
 

@@ -60,12 +60,14 @@ template <> struct DataTypeOf<bool> { static constexpr DataType value = DataType
 template <> struct DataTypeOf<BFloat16> { static constexpr DataType value = DataType::kBFloat16; };
 template <> struct DataTypeOf<std::string> { static constexpr DataType value = DataType::kString; };
 
-enum class DeviceType { kCPU = 0, kCUDA = 1 };
+// kPlugin: a device of a user's backend plugin (and the test suite's simulated device).
+enum class DeviceType { kCPU = 0, kCUDA = 1, kPlugin = 2 };
 struct Device {
   DeviceType type = DeviceType::kCPU;
   int id = 0;
   static Device Cpu() { return {}; }
   static Device Cuda(int id) { return {DeviceType::kCUDA, id}; }
+  bool is_host() const { return type == DeviceType::kCPU; }
   bool operator==(const Device& o) const { return type == o.type && id == o.id; }
   bool operator!=(const Device& o) const { return !(*this == o); }
 };
@@ -87,6 +89,10 @@ class Tensor {
   // Zero-copy view: the caller keeps `data` alive and unchanged while the tensor is used.
   static Tensor Wrap(DataType dtype, Shape shape, void* data, Device device = Device::Cpu(),
                      std::string name = "");
+  // Owned memory on any device: `buffer` holds at least dtype x shape bytes (device memory from a
+  // DeviceBackend, say); copies of the Tensor share it.
+  static Tensor FromBuffer(DataType dtype, Shape shape, std::shared_ptr<void> buffer, size_t capacity,
+                           Device device, std::string name = "");
   template <typename T>
   static StatusOr<Tensor> FromVector(Shape shape, const std::vector<T>& values, std::string name = "");
   static StatusOr<Tensor> FromVector(Shape shape, const std::vector<bool>& values, std::string name = "");
@@ -117,11 +123,15 @@ class Tensor {
   Status Allocate(DataType dtype);
   // Copies NumElements() values of T from `src`; sets dtype to T. Reshape first.
   template <typename T> Status CopyFromCpu(const T* src);
-  // Copies NumElements() values to `dst`; errors if T is not the tensor's dtype.
+  // Copies NumElements() values to `dst` (from the device for a device tensor); errors if T is not
+  // the tensor's dtype.
   template <typename T> Status CopyToCpu(T* dst) const;
   // Attaches caller memory without a copy (zero-copy input); caller keeps it alive until Run returns.
   Status ShareExternalData(void* data, DataType dtype, const Shape& shape);
-  // Deep copy into fresh owned host memory.
+  // Same, for memory on a device (a CUDA pointer): a predictor whose first node runs on that
+  // device reads it in place, without a copy.
+  Status ShareExternalData(void* data, DataType dtype, const Shape& shape, Device device);
+  // Deep copy into fresh owned host memory (device tensors come back to the host).
   StatusOr<Tensor> Clone() const;
   // Makes this tensor hold a copy of src's dtype, shape and elements in its own host memory
   // (reused when large enough and not shared). Keeps this tensor's name.
