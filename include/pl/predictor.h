@@ -39,6 +39,10 @@ struct MemoryStats {
   size_t arena_bytes = 0;      // activations arena (largest plan so far)
   size_t workspace_bytes = 0;  // kernel scratch
   size_t io_bytes = 0;         // input/output buffers held by the predictor
+  // Device memory (CUDA): weights uploaded once per model and device, shared by all clones, and
+  // this predictor's own device arena + workspace.
+  size_t device_shared_bytes = 0;
+  size_t device_private_bytes = 0;
 };
 
 class Predictor {

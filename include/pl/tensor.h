@@ -141,6 +141,7 @@ class Tensor {
 
  private:
   Status CheckCopy(DataType want, bool to_cpu) const;
+  Status DeviceToHost(void* dst) const;  // ByteSize() bytes from device memory (DeviceBackend)
   std::string name_;
   DataType dtype_ = DataType::kUndefined;
   Shape shape_;
@@ -180,6 +181,7 @@ Status Tensor::CopyFromCpu(const T* src) {
 template <typename T>
 Status Tensor::CopyToCpu(T* dst) const {
   PL_RETURN_IF_ERROR(CheckCopy(DataTypeOf<T>::value, true));
+  if (device_.type != DeviceType::kCPU) return DeviceToHost(dst);
   if constexpr (std::is_same_v<T, std::string>) {
     for (int64_t i = 0; i < NumElements(); ++i) dst[i] = static_cast<const std::string*>(data_)[i];
   } else {

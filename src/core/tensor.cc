@@ -1,5 +1,7 @@
 #include "pl/tensor.h"
 
+#include "pl/device.h"
+
 #include <cstdlib>
 #include <limits>
 #include <new>
@@ -120,6 +122,19 @@ StatusOr<Tensor> Tensor::Create(DataType dtype, Shape shape, std::string name) {
   return t;
 }
 
+Tensor Tensor::FromBuffer(DataType dtype, Shape shape, std::shared_ptr<void> buffer, size_t capacity, Device device,
+                          std::string name) {
+  Tensor t;
+  t.name_ = std::move(name);
+  t.dtype_ = dtype;
+  t.shape_ = std::move(shape);
+  t.device_ = device;
+  t.data_ = buffer.get();
+  t.capacity_ = capacity;
+  t.buffer_ = std::move(buffer);
+  return t;
+}
+
 Tensor Tensor::Wrap(DataType dtype, Shape shape, void* data, Device device, std::string name) {
   Tensor t;
   t.name_ = std::move(name);
@@ -203,19 +218,36 @@ Status Tensor::ShareExternalData(void* data, DataType dtype, const Shape& shape)
   return Status::Ok();
 }
 
-Status Tensor::CheckCopy(DataType want, bool /*to_cpu*/) const {
+Status Tensor::ShareExternalData(void* data, DataType dtype, const Shape& shape, Device device) {
+  if (device.type != DeviceType::kCPU && dtype == DataType::kString)
+    return Status::InvalidArgument("tensor '" + name_ + "': string tensors live on the host only");
+  if (device.type != DeviceType::kCPU && !FindDeviceBackend(device.type))
+    return Status::InvalidArgument("tensor '" + name_ + "': no backend for device type " +
+                                   std::to_string(static_cast<int>(device.type)) + " is loaded");
+  PL_RETURN_IF_ERROR(ShareExternalData(data, dtype, shape));
+  device_ = device;
+  return Status::Ok();
+}
+
+Status Tensor::DeviceToHost(void* dst) const {
+  const DeviceBackend* b = FindDeviceBackend(device_.type);
+  if (!b) return Status::InvalidArgument("tensor '" + name_ + "': its device has no loaded backend");
+  if (ByteSize() == 0) return Status::Ok();
+  return b->CopyToHost(device_.id, dst, data_, ByteSize(), nullptr).WithContext("tensor '" + name_ + "'");
+}
+
+Status Tensor::CheckCopy(DataType want, bool to_cpu) const {
   if (want != dtype_)
     return Status::InvalidArgument("tensor '" + name_ + "': dtype is " + DataTypeName(dtype_) +
                                    ", copy asked for " + DataTypeName(want));
   if (data_ == nullptr && NumElements() > 0)
     return Status::InvalidArgument("tensor '" + name_ + "': has no data");
-  if (device_.type != DeviceType::kCPU)
+  if (device_.type != DeviceType::kCPU && !to_cpu)
     return Status::InvalidArgument("tensor '" + name_ + "': lives on a device; copy it to the host first");
   return Status::Ok();
 }
 
 StatusOr<Tensor> Tensor::Clone() const {
-  if (device_.type != DeviceType::kCPU) return Status::InvalidArgument("Tensor::Clone: device tensor");
   Tensor t;
   t.set_name(name_);
   PL_RETURN_IF_ERROR(t.CopyFrom(*this));
@@ -224,15 +256,15 @@ StatusOr<Tensor> Tensor::Clone() const {
 
 Status Tensor::CopyFrom(const Tensor& src) {
   if (&src == this) return Status::Ok();
-  if (src.device_.type != DeviceType::kCPU)
-    return Status::InvalidArgument("tensor '" + name_ + "': CopyFrom a device tensor; copy it to the host first");
   if (src.data_ == nullptr && src.NumElements() > 0)
     return Status::InvalidArgument("tensor '" + name_ + "': CopyFrom a tensor without data");
   // src may share this tensor's buffer (a copy of the same Tensor): detach before reallocating.
   if (buffer_ && buffer_ == src.buffer_) { buffer_.reset(); data_ = nullptr; capacity_ = 0; }
   PL_RETURN_IF_ERROR(Reshape(src.shape_));
   PL_RETURN_IF_ERROR(Allocate(src.dtype_));
-  if (dtype_ == DataType::kString) {
+  if (src.device_.type != DeviceType::kCPU) {
+    if (ByteSize()) PL_RETURN_IF_ERROR(src.DeviceToHost(data_));
+  } else if (dtype_ == DataType::kString) {
     const std::string* in = static_cast<const std::string*>(src.data_);
     std::string* out = static_cast<std::string*>(data_);
     for (int64_t i = 0; i < NumElements(); ++i) out[i] = in[i];

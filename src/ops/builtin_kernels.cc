@@ -6,8 +6,5 @@ void RegisterBuiltinKernels(KernelRegistry& registry) {
 #ifdef PL_WITH_ONEDNN
   onednn::RegisterKernels(registry);
 #endif
-#ifdef PL_WITH_CUDA
-  cuda::RegisterKernels(registry);
-#endif
 }
 }  // namespace pl

@@ -8,7 +8,7 @@ namespace cpu_ref { void RegisterKernels(KernelRegistry& registry); }
 #ifdef PL_WITH_ONEDNN
 namespace onednn { void RegisterKernels(KernelRegistry& registry); }
 #endif
-#ifdef PL_WITH_CUDA
-namespace cuda { void RegisterKernels(KernelRegistry& registry); }
-#endif
+// Device backends (CUDA) are plugin modules next to the core library, loaded when present
+// (src/core/device.cc); a plugin may use KernelRegistry::Global() while it registers.
+namespace internal { void LoadBuiltinPlugins(KernelRegistry& registry); }
 }  // namespace pl

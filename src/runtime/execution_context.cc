@@ -50,9 +50,9 @@ class StepContext final : public KernelContext {
  public:
   StepContext(ExecutionContext* ec, ExecutionContext::Frame* frame, const CompiledStep* step,
               std::unique_ptr<KernelState>* state, int step_index,
-              ExecutionContext::ShapePlan* plan, char* arena, bool* overflow)
+              ExecutionContext::ShapePlan* plan, char* const* arenas, bool* overflow)
       : ec_(ec), frame_(frame), step_(step), state_(state), step_index_(step_index),
-        plan_(plan), arena_(arena), overflow_(overflow) {}
+        plan_(plan), arenas_(arenas), overflow_(overflow) {}
 
   int NumInputs() const override { return static_cast<int>(step_->inputs.size()); }
   const Tensor* Input(int i) const override {
@@ -70,7 +70,8 @@ class StepContext final : public KernelContext {
     return d;
   }
   StatusOr<Tensor*> Output(int i, const Shape& shape, DataType dtype) override;
-  StatusOr<void*> Workspace(size_t bytes) override { return ec_->Workspace(bytes); }
+  StatusOr<void*> Workspace(size_t bytes) override { return ec_->Workspace(bytes, step_->device); }
+  void* backend_resources() const override { return ec_->resources(step_->device); }
   std::unique_ptr<KernelState>& state() override { return *state_; }
   int intra_op_threads() const override { return ec_->intra_op_threads_; }
   const NodeInfo& node() const override { return step_->info; }
@@ -94,7 +95,7 @@ class StepContext final : public KernelContext {
   std::unique_ptr<KernelState>* state_;
   int step_index_;
   ExecutionContext::ShapePlan* plan_;
-  char* arena_;
+  char* const* arenas_;  // per device index; null entries when no plan is valid
   bool* overflow_;
   Tensor discard_;  // omitted optional outputs a kernel still writes
 };
@@ -110,13 +111,17 @@ StatusOr<Tensor*> StepContext::Output(int i, const Shape& shape, DataType dtype)
   if (ShapeNumElements(shape) < 0)
     return Status::InvalidArgument(step_->info.Describe() + ": output shape " + ShapeToString(shape) + " overflows");
   const int v = step_->outputs[i];
-  if (v < 0) {
+  const int dev = step_->device;
+  if (v < 0 && dev == 0) {
     PL_RETURN_IF_ERROR(discard_.Reshape(shape));
     PL_RETURN_IF_ERROR(discard_.Allocate(dtype));
     return &discard_;
   }
-  Tensor& t = frame_->values[v];
-  const ir::Value& meta = frame_->graph->graph->values[v];
+  if (dev != 0 && dtype == DataType::kString)
+    return Status::Unimplemented(step_->info.Describe() + ": string tensors cannot live on a device");
+  Tensor& t = v < 0 ? discard_ : frame_->values[v];
+  static const ValueMeta kDiscarded{"(omitted output)"};
+  const ValueMeta& meta = v < 0 ? kDiscarded : frame_->graph->values[v];
   if (ShapeNumElements(shape) > std::numeric_limits<int64_t>::max() / 16)
     return Status::ResourceExhausted(step_->info.Describe() + ": output '" + meta.name + "' " + ShapeToString(shape) +
                                      " is too large to allocate");
@@ -128,7 +133,7 @@ StatusOr<Tensor*> StepContext::Output(int i, const Shape& shape, DataType dtype)
   const auto budget = [&] {
     return ec_->CheckBudget(bytes, step_->info.Describe() + ": output '" + meta.name + "' " + ShapeToString(shape));
   };
-  if (Tensor* slot = frame_->output_slots.empty() ? nullptr : frame_->output_slots[v]) {
+  if (Tensor* slot = frame_->output_slots.empty() || v < 0 || dev != 0 ? nullptr : frame_->output_slots[v]) {
     if (bytes > slot->ByteSize()) PL_RETURN_IF_ERROR(budget());
     // A graph output: written straight into the predictor's output tensor (buffer reused).
     PL_RETURN_IF_ERROR(slot->Reshape(shape));
@@ -136,15 +141,23 @@ StatusOr<Tensor*> StepContext::Output(int i, const Shape& shape, DataType dtype)
     t = *slot;
     return &t;
   }
-  if (plan_ && bytes > 0) {
+  const Device device = dev == 0 ? Device::Cpu() : ec_->model_->devices()[dev - 1].device;
+  if (plan_ && bytes > 0 && v >= 0) {
     const size_t planned = plan_->bytes[v];
-    const bool in_arena = plan_->valid && arena_ != nullptr && plan_->offsets[v] >= 0;
+    char* arena = arenas_ ? arenas_[dev] : nullptr;
+    const bool in_arena = plan_->valid && arena != nullptr && plan_->offsets[v] >= 0;
     if (bytes > planned) plan_->bytes[v] = bytes;
     if (in_arena && bytes <= planned) {
-      t = Tensor::Wrap(dtype, shape, arena_ + plan_->offsets[v], Device::Cpu(), meta.name);
+      t = Tensor::Wrap(dtype, shape, arena + plan_->offsets[v], device, meta.name);
       return &t;
     }
     if (plan_->valid) *overflow_ = true;  // a size the plan has not seen: re-plan after this run
+  }
+  if (dev != 0) {
+    // Device heap tensor (recording run, data-dependent size, subgraph value).
+    PL_ASSIGN_OR_RETURN(std::shared_ptr<void> mem, ec_->AllocOn(dev, bytes, "device tensor", -1));
+    t = Tensor::FromBuffer(dtype, shape, std::move(mem), bytes, device, meta.name);
+    return &t;
   }
   // Heap tensor (recording run, data-dependent size, or subgraph value).
   PL_RETURN_IF_ERROR(budget());
@@ -179,10 +192,11 @@ ExecutionContext::ExecutionContext(std::shared_ptr<const CompiledModel> model) :
     const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     max_predictor_bytes_ = pages > 0 && page > 0 ? static_cast<size_t>(pages) * static_cast<size_t>(page) : SIZE_MAX;
   }
+  mem_.resize(model_->devices().size() + 1);
 }
 
 Status ExecutionContext::CheckBudget(size_t more, const std::string& what) const {
-  size_t held = arena_capacity_ + workspace_capacity_ + run_heap_bytes_;
+  size_t held = mem_[0].arena_capacity + mem_[0].workspace_capacity + run_heap_bytes_;
   for (const auto& t : outputs_)
     if (t.owns_data()) held += t.ByteSize();
   if (more > max_predictor_bytes_ || held > max_predictor_bytes_ - more)
@@ -192,15 +206,62 @@ Status ExecutionContext::CheckBudget(size_t more, const std::string& what) const
   return Status::Ok();
 }
 
-ExecutionContext::~ExecutionContext() = default;
+ExecutionContext::~ExecutionContext() {
+  // Work still queued on a device must finish before its memory goes.
+  for (auto& r : resources_)
+    if (r) (void)model_->devices()[&r - resources_.data()].impl->Synchronize(r.get());
+}
 
-StatusOr<void*> ExecutionContext::Workspace(size_t bytes) {
-  if (bytes > workspace_capacity_) {
-    PL_RETURN_IF_ERROR(CheckBudget(bytes - workspace_capacity_, "kernel workspace"));
-    PL_ASSIGN_OR_RETURN(workspace_, AllocBytes(bytes, "kernel workspace", fault_injection::Site::kWorkspace));
-    workspace_capacity_ = bytes;
+StatusOr<std::shared_ptr<void>> ExecutionContext::AllocOn(int device, size_t bytes, const char* what, int site) {
+  if (device == 0) return AllocBytes(bytes, what, static_cast<fault_injection::Site>(site));
+  const DevicePlacement& d = model_->devices()[device - 1];
+  return d.impl->Allocate(d.device.id, bytes);
+}
+
+StatusOr<void*> ExecutionContext::Workspace(size_t bytes, int device) {
+  DeviceMemory& m = mem_[device];
+  if (bytes > m.workspace_capacity) {
+    if (device == 0) PL_RETURN_IF_ERROR(CheckBudget(bytes - m.workspace_capacity, "kernel workspace"));
+    // The old workspace may still be read by queued device work: let that finish first.
+    if (device > 0 && m.workspace) PL_RETURN_IF_ERROR(model_->devices()[device - 1].impl->Synchronize(resources(device)));
+    m.workspace.reset();
+    m.workspace_capacity = 0;
+    PL_ASSIGN_OR_RETURN(m.workspace, AllocOn(device, bytes, "kernel workspace", static_cast<int>(fault_injection::Site::kWorkspace)));
+    m.workspace_capacity = bytes;
   }
-  return workspace_.get();
+  return m.workspace.get();
+}
+
+Status ExecutionContext::ReserveArenas(const ShapePlan& plan) {
+  for (size_t d = 0; d < plan.arena_bytes.size() && d < mem_.size(); ++d) {
+    DeviceMemory& m = mem_[d];
+    if (plan.arena_bytes[d] <= m.arena_capacity) continue;
+    if (d == 0) PL_RETURN_IF_ERROR(CheckBudget(plan.arena_bytes[d] - m.arena_capacity, "activation arena"));
+    if (d > 0 && m.arena) PL_RETURN_IF_ERROR(model_->devices()[d - 1].impl->Synchronize(resources(static_cast<int>(d))));
+    m.arena.reset();
+    m.arena_capacity = 0;
+    PL_ASSIGN_OR_RETURN(m.arena, AllocOn(static_cast<int>(d), plan.arena_bytes[d], "activation arena",
+                                         static_cast<int>(fault_injection::Site::kArena)));
+    m.arena_capacity = plan.arena_bytes[d];
+  }
+  return Status::Ok();
+}
+
+Status ExecutionContext::EnsureResources() {
+  const auto& devs = model_->devices();
+  if (resources_.size() == devs.size()) return Status::Ok();
+  resources_.resize(devs.size());
+  for (size_t i = 0; i < devs.size(); ++i) {
+    if (resources_[i]) continue;
+    auto r = devs[i].impl->CreateResources(devs[i].device.id);
+    if (!r.ok()) {
+      resources_.clear();
+      return r.status().WithContext("creating this predictor's " + devs[i].backend + " resources");
+    }
+    resources_[i] = std::move(r).value();
+    resources_[i]->set_device_id(devs[i].device.id);
+  }
+  return Status::Ok();
 }
 
 std::vector<std::unique_ptr<KernelState>>& ExecutionContext::StatesFor(const CompiledGraph* cg) {
@@ -240,7 +301,17 @@ Status ExecutionContext::ValidateInputs(std::string* signature) {
         }
       }
     }
-    if (t.dtype() == DataType::kBool && t.NumElements() > 0) {
+    if (!t.device().is_host()) {
+      const auto& devs = model_->devices();
+      const int want = model_->main().input_device[i];
+      if (want == 0 || devs[want - 1].device != t.device())
+        return Status::InvalidArgument(what + " is in device memory (type " + std::to_string(static_cast<int>(t.device().type)) +
+                                       ", id " + std::to_string(t.device().id) + "), but " +
+                                       (want == 0 ? std::string("the host reads it: pass it in host memory")
+                                                  : "the model reads it on " + devs[want - 1].backend + ":" +
+                                                        std::to_string(devs[want - 1].device.id)));
+    }
+    if (t.dtype() == DataType::kBool && t.NumElements() > 0 && t.device().is_host()) {
       // Kernels read bool as C++ bool: a byte other than 0/1 (raw client data) is undefined there.
       const auto* b = static_cast<const uint8_t*>(t.RawData());
       for (int64_t k = 0; k < t.NumElements(); ++k)
@@ -253,6 +324,7 @@ Status ExecutionContext::ValidateInputs(std::string* signature) {
   return Status::Ok();
 }
 
+
 Status ExecutionContext::Run() {
   if (!poisoned_.ok())
     return Status::Unavailable("predictor is unusable after an earlier device error: " + poisoned_.ToString());
@@ -261,56 +333,50 @@ Status ExecutionContext::Run() {
 #endif
   std::string sig;
   PL_RETURN_IF_ERROR(ValidateInputs(&sig));
+  PL_RETURN_IF_ERROR(EnsureResources());
   run_heap_bytes_ = 0;
   const CompiledGraph& cg = model_->main();
   const ir::Graph& g = *cg.graph;
   Frame frame;
   frame.graph = &cg;
-  frame.values.resize(g.values.size());
-  for (size_t i = 0; i < g.values.size(); ++i)
-    if (g.values[i].constant) frame.values[i] = Tensor::Wrap(g.values[i].constant->dtype(), g.values[i].constant->shape(),
-                                                             const_cast<void*>(g.values[i].constant->RawData()));
+  frame.values.resize(cg.values.size());
+  for (size_t i = 0; i < cg.values.size(); ++i)
+    if (const Tensor* c = cg.values[i].constant)
+      frame.values[i] = Tensor::Wrap(c->dtype(), c->shape(), const_cast<void*>(c->RawData()), c->device());
   for (size_t i = 0; i < g.inputs.size(); ++i) frame.values[g.inputs[i]] = inputs_[i];
-  frame.output_slots.assign(g.values.size(), nullptr);
-  for (size_t k = 0; k < g.outputs.size(); ++k) {
-    const ir::Value& v = g.values[g.outputs[k]];
-    if (!v.constant && !v.is_graph_input && !frame.output_slots[g.outputs[k]]) frame.output_slots[g.outputs[k]] = &outputs_[k];
+  frame.output_slots.assign(cg.values.size(), nullptr);
+  for (size_t k = 0; k < cg.outputs.size(); ++k) {
+    const ValueMeta& v = cg.values[cg.outputs[k]];
+    if (!v.constant && !v.is_graph_input && !frame.output_slots[cg.outputs[k]]) frame.output_slots[cg.outputs[k]] = &outputs_[k];
   }
 
   ShapePlan* plan = nullptr;
   if (model_->config().memory_planning()) {
     if (plans_.size() >= kMaxPlans && !plans_.count(sig)) plans_.clear();
     plan = &plans_[sig];
-    if (plan->bytes.size() != g.values.size()) plan->bytes.assign(g.values.size(), 0);
-    if (plan->valid && plan->arena_bytes > arena_capacity_) {
-      PL_RETURN_IF_ERROR(CheckBudget(plan->arena_bytes - arena_capacity_, "activation arena"));
-      auto a = AllocBytes(plan->arena_bytes, "activation arena", fault_injection::Site::kArena);
-      if (!a.ok()) return a.status();
-      arena_ = std::move(a).value();
-      arena_capacity_ = plan->arena_bytes;
-    }
+    if (plan->bytes.size() != cg.values.size()) plan->bytes.assign(cg.values.size(), 0);
+    if (plan->valid) PL_RETURN_IF_ERROR(ReserveArenas(*plan));
   }
   bool overflow = false;
   Status s = RunSteps(cg, &frame, plan, &overflow);
+  // Device work still queued: wait for it (its errors surface here) before anything is reused.
+  for (size_t d = 0; d < resources_.size(); ++d) {
+    Status w = model_->devices()[d].impl->Synchronize(resources_[d].get());
+    if (!w.ok() && s.ok()) s = Status::DeviceError(w.message()).WithContext("after the last step");
+  }
   if (!s.ok()) {
     if (s.code() == StatusCode::kDeviceError) poisoned_ = s;
     return s;
   }
   if (plan && (!plan->valid || overflow)) {
     BuildPlan(cg, plan);
-    // Reserve the arena now, so Memory() reports what this predictor really holds from its
+    // Reserve the arenas now, so Memory() reports what this predictor really holds from its
     // first run on (and the second run does not pay for the allocation).
-    if (plan->arena_bytes > arena_capacity_) {
-      PL_RETURN_IF_ERROR(CheckBudget(plan->arena_bytes - arena_capacity_, "activation arena"));
-      auto a = AllocBytes(plan->arena_bytes, "activation arena", fault_injection::Site::kArena);
-      if (!a.ok()) return a.status();
-      arena_ = std::move(a).value();
-      arena_capacity_ = plan->arena_bytes;
-    }
+    PL_RETURN_IF_ERROR(ReserveArenas(*plan));
   }
   // Graph outputs: kernels wrote most of them directly; copy the rest (constants, inputs, duplicates).
-  for (size_t k = 0; k < g.outputs.size(); ++k) {
-    const Tensor& src = frame.values[g.outputs[k]];
+  for (size_t k = 0; k < cg.outputs.size(); ++k) {
+    const Tensor& src = frame.values[cg.outputs[k]];
     if (src.RawData() == outputs_[k].RawData() && src.shape() == outputs_[k].shape() && src.dtype() == outputs_[k].dtype())
       continue;
     PL_RETURN_IF_ERROR(outputs_[k].CopyFrom(src));
@@ -335,13 +401,158 @@ std::string ExecutionContext::InputSignature(const CompiledStep& step, const Fra
   return sig;
 }
 
+// A compiler-inserted copy: the value moves to the step's device (or the host), or is aliased
+// when it is already there (values whose place is only known at run time).
+Status ExecutionContext::RunCopy(const CompiledStep& step, Frame* frame, ShapePlan* plan, bool* overflow, int si) {
+  const Tensor& src = frame->values[step.inputs[0]];
+  const auto& devs = model_->devices();
+  const Device want = step.device == 0 ? Device::Cpu() : devs[step.device - 1].device;
+  Tensor& dst_slot = frame->values[step.outputs[0]];
+  if (src.device() == want || src.dtype() == DataType::kUndefined) {
+    dst_slot = src;
+    return Status::Ok();
+  }
+  if (src.dtype() == DataType::kString)
+    return Status::Unimplemented("value '" + src.name() + "' is a string tensor, which cannot move to a device");
+  char* arenas[16] = {};
+  char* const* arena_ptrs = nullptr;
+  if (plan && plan->valid && mem_.size() <= 16) {
+    for (size_t d = 0; d < mem_.size(); ++d) arenas[d] = static_cast<char*>(mem_[d].arena.get());
+    arena_ptrs = arenas;
+  }
+  std::unique_ptr<KernelState> no_state;
+  StepContext ctx(this, frame, &step, &no_state, si, plan, arena_ptrs, overflow);
+  PL_ASSIGN_OR_RETURN(Tensor* dst, ctx.Output(0, src.shape(), src.dtype()));
+  const size_t bytes = src.ByteSize();
+  if (bytes == 0) return Status::Ok();
+  // The device side of the copy: its index in the model (for this predictor's stream), if any.
+  auto index_of = [&](const Device& d) {
+    for (size_t k = 0; k < devs.size(); ++k)
+      if (devs[k].device == d) return static_cast<int>(k) + 1;
+    return 0;
+  };
+  if (want.is_host()) {
+    const DeviceBackend* b = FindDeviceBackend(src.device().type);
+    if (!b) return Status::Internal("value '" + src.name() + "' is on a device no backend owns");
+    return b->CopyToHost(src.device().id, dst->RawMutableData(), src.RawData(), bytes, resources(index_of(src.device())))
+        .WithContext("copying '" + src.name() + "' to the host");
+  }
+  const DevicePlacement& d = devs[step.device - 1];
+  if (src.device().is_host())
+    return d.impl->CopyToDevice(d.device.id, dst->RawMutableData(), src.RawData(), bytes, resources(step.device))
+        .WithContext("copying '" + src.name() + "' to " + d.backend);
+  // Another device: through the host.
+  PL_ASSIGN_OR_RETURN(Tensor staged, src.Clone());
+  return d.impl->CopyToDevice(d.device.id, dst->RawMutableData(), staged.RawData(), bytes, resources(step.device))
+      .WithContext("copying '" + src.name() + "' to " + d.backend);
+}
+
+namespace {
+// What a host kernel sees when it runs a device step's node (the device kernel declined the
+// shape): host copies of the inputs, host outputs that the caller then moves to the device.
+class HostFallbackContext final : public KernelContext {
+ public:
+  HostFallbackContext(KernelContext& real, ExecutionContext* ec, std::vector<Tensor> inputs, std::unique_ptr<KernelState>* state)
+      : real_(real), ec_(ec), inputs_(std::move(inputs)), outputs_(real.NumOutputs()), state_(state) {}
+  int NumInputs() const override { return real_.NumInputs(); }
+  const Tensor* Input(int i) const override {
+    return i >= 0 && i < static_cast<int>(inputs_.size()) && real_.Input(i) ? &inputs_[i] : nullptr;
+  }
+  int NumOutputs() const override { return real_.NumOutputs(); }
+  bool OutputRequested(int i) const override { return real_.OutputRequested(i); }
+  StatusOr<Tensor*> Output(int i, const Shape& shape, DataType dtype) override {
+    if (i < 0 || i >= NumOutputs()) return Status::Internal(real_.node().Describe() + ": bad output index");
+    PL_RETURN_IF_ERROR(outputs_[i].Reshape(shape));
+    PL_RETURN_IF_ERROR(outputs_[i].Allocate(dtype));
+    return &outputs_[i];
+  }
+  DataType OutputType(int i) const override { return real_.OutputType(i); }
+  StatusOr<void*> Workspace(size_t bytes) override { return ec_->Workspace(bytes, 0); }
+  std::unique_ptr<KernelState>& state() override { return *state_; }
+  int intra_op_threads() const override { return real_.intra_op_threads(); }
+  const NodeInfo& node() const override { return real_.node(); }
+  Status RunSubgraph(const ir::Graph& graph, const std::vector<const Tensor*>& inputs,
+                     std::vector<Tensor>* outputs) override {
+    return real_.RunSubgraph(graph, inputs, outputs);
+  }
+  int64_t max_loop_iterations() const override { return real_.max_loop_iterations(); }
+  std::vector<Tensor>& outputs() { return outputs_; }
+
+ private:
+  KernelContext& real_;
+  ExecutionContext* ec_;
+  std::vector<Tensor> inputs_;
+  std::vector<Tensor> outputs_;
+  std::unique_ptr<KernelState>* state_;
+};
+}  // namespace
+
+// Runs a host kernel for a step placed on a device: inputs come to the host, outputs go back.
+Status ExecutionContext::RunOnHost(const CompiledStep& step, const Kernel& kernel, std::unique_ptr<KernelState>* state,
+                                   Frame* frame, ShapePlan* plan, bool* overflow, int si) {
+  const DevicePlacement& d = model_->devices()[step.device - 1];
+  DeviceResources* res = resources(step.device);
+  PL_RETURN_IF_ERROR(d.impl->Synchronize(res));
+  std::vector<Tensor> host(step.inputs.size());
+  for (size_t k = 0; k < step.inputs.size(); ++k) {
+    if (step.inputs[k] < 0) continue;
+    const Tensor& t = frame->values[step.inputs[k]];
+    if (t.device().is_host()) {
+      host[k] = t;
+    } else {
+      PL_ASSIGN_OR_RETURN(host[k], t.Clone());
+    }
+  }
+  char* arenas[16] = {};
+  char* const* arena_ptrs = nullptr;
+  if (plan && plan->valid && mem_.size() <= 16) {
+    for (size_t m = 0; m < mem_.size(); ++m) arenas[m] = static_cast<char*>(mem_[m].arena.get());
+    arena_ptrs = arenas;
+  }
+  std::unique_ptr<KernelState> unused;
+  StepContext real(this, frame, &step, &unused, si, plan, arena_ptrs, overflow);
+  HostFallbackContext hctx(real, this, std::move(host), state);
+  Status s;
+  try {
+    s = kernel.Compute(hctx);
+  } catch (const std::bad_alloc&) {
+    s = Status::OutOfMemory(step.info.Describe() + ": allocation failed (cpu_ref fallback kernel)");
+  } catch (const std::exception& e) {
+    s = Status::Internal(step.info.Describe() + ": cpu_ref fallback kernel threw: " + e.what());
+  }
+  PL_RETURN_IF_ERROR(s);
+  for (int k = 0; k < static_cast<int>(step.outputs.size()); ++k) {
+    Tensor& h = hctx.outputs()[k];
+    if (step.outputs[k] < 0 || h.dtype() == DataType::kUndefined) continue;
+    PL_ASSIGN_OR_RETURN(Tensor* out, real.Output(k, h.shape(), h.dtype()));
+    if (h.ByteSize() > 0)
+      PL_RETURN_IF_ERROR(d.impl->CopyToDevice(d.device.id, out->RawMutableData(), h.RawData(), h.ByteSize(), res));
+  }
+  return Status::Ok();
+}
+
 Status ExecutionContext::RunSteps(const CompiledGraph& cg, Frame* frame, ShapePlan* plan, bool* overflow) {
   auto& states = StatesFor(&cg);
-  const ir::Graph& g = *cg.graph;
-  char* arena = plan && plan->valid ? static_cast<char*>(arena_.get()) : nullptr;
+  char* arenas[16] = {};
+  char* const* arena_ptrs = nullptr;
+  if (plan && plan->valid && mem_.size() <= 16) {
+    for (size_t d = 0; d < mem_.size(); ++d) arenas[d] = static_cast<char*>(mem_[d].arena.get());
+    arena_ptrs = arenas;
+  }
   if (profiling_ && frame->parent == nullptr) profile_.clear();
   for (size_t si = 0; si < cg.steps.size(); ++si) {
     const CompiledStep& step = cg.steps[si];
+    if (step.copy != CompiledStep::Copy::kNone) {
+      auto t0 = std::chrono::steady_clock::now();
+      Status s = RunCopy(step, frame, plan, overflow, static_cast<int>(si));
+      if (!s.ok()) return s.WithContext(step.info.op_type + " '" + step.info.name + "'");
+      if (profiling_ && frame->parent == nullptr) {
+        double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        profile_.push_back({step.info.name, step.info.op_type, step.backend, ms, std::string(), 0.0});
+      }
+      FreeDead(cg, frame, static_cast<int>(si));
+      continue;
+    }
     const Kernel* kernel = step.kernel.get();
     std::unique_ptr<KernelState> alt_state;  // an alternative kernel never shares the step's state
     std::unique_ptr<KernelState>* state = &states[si];
@@ -377,7 +588,7 @@ Status ExecutionContext::RunSteps(const CompiledGraph& cg, Frame* frame, ShapePl
           return Status::Unimplemented(step.info.Describe() + ": input " + std::to_string(k) +
                                        " is a string tensor, which its " + step.backend + " kernel does not take");
     }
-    StepContext ctx(this, frame, &step, state, static_cast<int>(si), plan, arena, overflow);
+    StepContext ctx(this, frame, &step, state, static_cast<int>(si), plan, arena_ptrs, overflow);
     std::vector<Predictor::NodeTiming> sub_profile;
     if (profiling_ && frame->parent == nullptr) ctx.CollectProfile(&sub_profile);
     auto t0 = std::chrono::steady_clock::now();
@@ -417,13 +628,17 @@ Status ExecutionContext::RunSteps(const CompiledGraph& cg, Frame* frame, ShapePl
     }
     if (fall_back) {
       std::unique_ptr<KernelState>& fallback_state = declined->fallback_state;
-      StepContext fctx(this, frame, &step, &fallback_state, static_cast<int>(si), plan, arena, overflow);
-      try {
-        s = step.fallback->Compute(fctx);
-      } catch (const std::bad_alloc&) {
-        s = Status::OutOfMemory(step.info.Describe() + ": allocation failed (cpu_ref fallback kernel)");
-      } catch (const std::exception& e) {
-        s = Status::DeviceError(step.info.Describe() + ": cpu_ref fallback kernel threw: " + e.what());
+      if (step.device != 0) {
+        s = RunOnHost(step, *step.fallback, &fallback_state, frame, plan, overflow, static_cast<int>(si));
+      } else {
+        StepContext fctx(this, frame, &step, &fallback_state, static_cast<int>(si), plan, arena_ptrs, overflow);
+        try {
+          s = step.fallback->Compute(fctx);
+        } catch (const std::bad_alloc&) {
+          s = Status::OutOfMemory(step.info.Describe() + ": allocation failed (cpu_ref fallback kernel)");
+        } catch (const std::exception& e) {
+          s = Status::DeviceError(step.info.Describe() + ": cpu_ref fallback kernel threw: " + e.what());
+        }
       }
     }
     if (!s.ok()) {
@@ -442,36 +657,43 @@ Status ExecutionContext::RunSteps(const CompiledGraph& cg, Frame* frame, ShapePl
       if (frame->values[v].dtype() == DataType::kUndefined)
         return Status::Internal(step.info.Describe() + ": kernel did not produce output " + std::to_string(k));
     }
-    // Free heap activations after their last use (recording runs, subgraphs, overflow).
-    {
-      for (int in : step.inputs) {
-        if (in < 0 || g.values[in].constant || g.values[in].is_graph_input || g.values[in].is_graph_output ||
-            g.values[in].is_outer)
-          continue;
-        if (cg.last_use[in] == static_cast<int>(si) && frame->values[in].owns_data()) frame->values[in] = Tensor();
-      }
-    }
+    FreeDead(cg, frame, static_cast<int>(si));
   }
   return Status::Ok();
 }
 
-void ExecutionContext::BuildPlan(const CompiledGraph& cg, ShapePlan* plan) {
-  const ir::Graph& g = *cg.graph;
-  std::vector<plan::BufferRequest> reqs;
-  std::vector<int> ids;
-  for (size_t v = 0; v < g.values.size(); ++v) {
-    const ir::Value& m = g.values[v];
-    if (m.constant || m.is_graph_input || m.is_graph_output || m.is_outer || m.producer < 0 || plan->bytes[v] == 0)
-      continue;
-    int first = m.producer;
-    int last = cg.last_use[v] < first ? first : cg.last_use[v];
-    reqs.push_back({plan->bytes[v], first, last});
-    ids.push_back(static_cast<int>(v));
+// Frees heap activations after their last use (recording runs, subgraphs, overflow).
+void ExecutionContext::FreeDead(const CompiledGraph& cg, Frame* frame, int si) {
+  for (int in : cg.steps[si].inputs) {
+    if (in < 0) continue;
+    const ValueMeta& m = cg.values[in];
+    if (m.constant || m.is_graph_input || m.is_graph_output || m.is_outer) continue;
+    if (cg.last_use[in] == si && frame->values[in].owns_data()) frame->values[in] = Tensor();
   }
-  plan::MemoryPlan mp = plan::PlanMemory(reqs);
-  plan->offsets.assign(g.values.size(), -1);
-  for (size_t i = 0; i < ids.size(); ++i) plan->offsets[ids[i]] = static_cast<int64_t>(mp.offsets[i]);
-  plan->arena_bytes = mp.arena_bytes;
+}
+
+void ExecutionContext::BuildPlan(const CompiledGraph& cg, ShapePlan* plan) {
+  plan->offsets.assign(cg.values.size(), -1);
+  plan->arena_bytes.assign(mem_.size(), 0);
+  // One arena per device: a value lives in the memory of the device its producer ran on.
+  for (size_t d = 0; d < mem_.size(); ++d) {
+    std::vector<plan::BufferRequest> reqs;
+    std::vector<int> ids;
+    for (size_t v = 0; v < cg.values.size(); ++v) {
+      const ValueMeta& m = cg.values[v];
+      if (m.device != static_cast<int>(d) || m.constant || m.is_graph_input || m.is_graph_output || m.is_outer ||
+          m.producer < 0 || plan->bytes[v] == 0)
+        continue;
+      int first = m.producer;
+      int last = cg.last_use[v] < first ? first : cg.last_use[v];
+      reqs.push_back({plan->bytes[v], first, last});
+      ids.push_back(static_cast<int>(v));
+    }
+    if (reqs.empty()) continue;
+    plan::MemoryPlan mp = plan::PlanMemory(reqs);
+    for (size_t i = 0; i < ids.size(); ++i) plan->offsets[ids[i]] = static_cast<int64_t>(mp.offsets[i]);
+    plan->arena_bytes[d] = mp.arena_bytes;
+  }
   plan->valid = true;
 }
 
@@ -491,11 +713,11 @@ Status ExecutionContext::RunSubgraph(const ir::Graph& graph, const std::vector<c
   Frame frame;
   frame.graph = cg;
   frame.parent = parent;
-  frame.values.resize(graph.values.size());
-  for (size_t i = 0; i < graph.values.size(); ++i) {
-    const ir::Value& v = graph.values[i];
-    if (v.constant) {
-      frame.values[i] = Tensor::Wrap(v.constant->dtype(), v.constant->shape(), const_cast<void*>(v.constant->RawData()));
+  frame.values.resize(cg->values.size());
+  for (size_t i = 0; i < cg->values.size(); ++i) {
+    const ValueMeta& v = cg->values[i];
+    if (const Tensor* c = v.constant) {
+      frame.values[i] = Tensor::Wrap(c->dtype(), c->shape(), const_cast<void*>(c->RawData()), c->device());
     } else if (v.is_outer) {
       const Tensor* t = parent ? parent->Lookup(v.name) : nullptr;
       if (!t) return Status::InvalidArgument("subgraph reads outer value '" + v.name + "', which is not available");
@@ -509,7 +731,7 @@ Status ExecutionContext::RunSubgraph(const ir::Graph& graph, const std::vector<c
   bool overflow = false;
   PL_RETURN_IF_ERROR(RunSteps(*cg, &frame, nullptr, &overflow));
   outputs->clear();
-  for (int o : graph.outputs) {
+  for (int o : cg->outputs) {
     const Tensor& t = frame.values[o];
     if (t.owns_data()) {
       outputs->push_back(t);
@@ -524,8 +746,10 @@ Status ExecutionContext::RunSubgraph(const ir::Graph& graph, const std::vector<c
 MemoryStats ExecutionContext::Memory() const {
   MemoryStats m;
   m.shared_bytes = model_->SharedBytes();
-  m.arena_bytes = arena_capacity_;
-  m.workspace_bytes = workspace_capacity_;
+  m.arena_bytes = mem_[0].arena_capacity;
+  m.workspace_bytes = mem_[0].workspace_capacity;
+  for (size_t d = 1; d < mem_.size(); ++d) m.device_private_bytes += mem_[d].arena_capacity + mem_[d].workspace_capacity;
+  m.device_shared_bytes = model_->DeviceSharedBytes();
   for (const auto& t : inputs_)
     if (t.owns_data()) m.io_bytes += t.ByteSize();
   for (const auto& t : outputs_)
@@ -535,11 +759,9 @@ MemoryStats ExecutionContext::Memory() const {
 }
 
 void ExecutionContext::Shrink() {
+  for (size_t d = 0; d < resources_.size(); ++d) (void)model_->devices()[d].impl->Synchronize(resources_[d].get());
   plans_.clear();
-  arena_.reset();
-  arena_capacity_ = 0;
-  workspace_.reset();
-  workspace_capacity_ = 0;
+  for (auto& m : mem_) m = DeviceMemory();
   states_.clear();
 }
 

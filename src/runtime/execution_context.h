@@ -36,20 +36,37 @@ class ExecutionContext {
   struct Frame;
   Status RunSubgraph(const ir::Graph& graph, const std::vector<const Tensor*>& inputs,
                      std::vector<Tensor>* outputs, Frame* parent);
-  StatusOr<void*> Workspace(size_t bytes);
+  StatusOr<void*> Workspace(size_t bytes, int device = 0);
 
  private:
   friend class StepContext;
   struct ShapePlan {
     std::vector<size_t> bytes;       // per value, largest size seen
-    std::vector<int64_t> offsets;    // per value, -1 = not in the arena
-    size_t arena_bytes = 0;
+    std::vector<int64_t> offsets;    // per value, -1 = not in its arena
+    std::vector<size_t> arena_bytes;  // per arena: [0] host, [k] CompiledModel::devices()[k - 1]
     bool valid = false;
   };
+  // Memory on one device (index 0: the host): the activation arena and the kernel workspace.
+  struct DeviceMemory {
+    std::shared_ptr<void> arena;
+    size_t arena_capacity = 0;
+    std::shared_ptr<void> workspace;
+    size_t workspace_capacity = 0;
+  };
+  StatusOr<std::shared_ptr<void>> AllocOn(int device, size_t bytes, const char* what, int site);
+  Status ReserveArenas(const ShapePlan& plan);
+  Status EnsureResources();
+  DeviceResources* resources(int device) const {
+    return device > 0 && device <= static_cast<int>(resources_.size()) ? resources_[device - 1].get() : nullptr;
+  }
+  Status RunCopy(const CompiledStep& step, Frame* frame, ShapePlan* plan, bool* overflow, int si);
+  Status RunOnHost(const CompiledStep& step, const Kernel& kernel, std::unique_ptr<KernelState>* state, Frame* frame,
+                   ShapePlan* plan, bool* overflow, int si);
   Status ValidateInputs(std::string* signature);
   Status RunSteps(const CompiledGraph& cg, Frame* frame, ShapePlan* plan, bool* overflow);
   static std::string InputSignature(const CompiledStep& step, const Frame& frame);
   void BuildPlan(const CompiledGraph& cg, ShapePlan* plan);
+  static void FreeDead(const CompiledGraph& cg, Frame* frame, int si);
   std::vector<std::unique_ptr<KernelState>>& StatesFor(const CompiledGraph* cg);
 
   std::shared_ptr<const CompiledModel> model_;
@@ -57,10 +74,8 @@ class ExecutionContext {
   std::vector<Tensor> outputs_;
   std::unordered_map<const CompiledGraph*, std::vector<std::unique_ptr<KernelState>>> states_;
   std::unordered_map<std::string, ShapePlan> plans_;
-  std::shared_ptr<void> arena_;
-  size_t arena_capacity_ = 0;
-  std::shared_ptr<void> workspace_;
-  size_t workspace_capacity_ = 0;
+  std::vector<DeviceMemory> mem_;  // [0] host, [k] device k
+  std::vector<std::unique_ptr<DeviceResources>> resources_;  // per device of the model
   int intra_op_threads_ = 1;
   size_t max_tensor_bytes_ = SIZE_MAX;  // Config::max_tensor_bytes, 0 resolved to physical memory
   size_t max_predictor_bytes_ = SIZE_MAX;  // Config::max_predictor_bytes, likewise

@@ -1,4 +1,4 @@
-// Pass "fuse_activation" (oneDNN only): an element-wise op reading only the output of a Conv,
+// Pass "fuse_activation" (the preferred backend's fused domain: oneDNN's, or CUDA's): an element-wise op reading only the output of a Conv,
 // ConvTranspose, MatMul, Gemm or binary op (Add/Sub/Mul/Div) becomes a post-op of that node, which
 // moves to domain pl.onednn (attributes post_ops / post_alpha / post_beta, the ONNX opset in
 // onnx_opset). Relu LeakyRelu Sigmoid Tanh Elu HardSwish HardSigmoid Clip Exp Sqrt Abs Log Neg
@@ -134,15 +134,19 @@ void Append(Node* host, const std::vector<Post>& posts, const std::string& fused
 }  // namespace
 
 Status FusePostOps(Graph* g, const Config& config, bool eltwise, bool runtime_binary) {
-  const BackendCapability* onednn = FindCapability(kBackendOneDnn);
-  if (!onednn || !OneDnnEnabled(config)) return Status::Ok();
-  const std::string fused_domain = onednn->FusedDomain();
+  // The preferred backend's fusions (oneDNN's, or CUDA's when it comes first): a backend that
+  // registers no capability, or one without a fused domain, gets none.
+  const std::vector<std::string> backends = EffectiveBackends(config);
+  const BackendCapability* cap = backends.empty() ? nullptr : FindCapability(backends.front());
+  if (!cap || cap->FusedDomain().empty()) return Status::Ok();
+  if (backends.front() == kBackendOneDnn && !OneDnnEnabled(config)) return Status::Ok();
+  const std::string fused_domain = cap->FusedDomain();
   g->opsets[fused_domain] = 1;
   Uses uses = g->Consumers();
   ShapeSymbols sym = ComputeShapeSymbols(*g);
   for (size_t hi = 0; hi < g->nodes.size(); ++hi) {
     if (!IsHost(g->nodes[hi], fused_domain) || g->nodes[hi].outputs.empty()) continue;
-    if (!onednn->CanRun(*g, g->nodes[hi])) continue;
+    if (!cap->CanRun(*g, g->nodes[hi])) continue;
     bool fused_runtime = false;
     while (true) {
       Node& host = g->nodes[hi];

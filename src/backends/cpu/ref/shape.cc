@@ -51,11 +51,11 @@ class SizeKernel final : public Kernel {
 }  // namespace
 
 void RegisterShapeOps(KernelRegistry& r) {
-  Add<ShapeKernel>(r, RefDef("Shape").Opset(1, 12).AnyType().Strings());
-  Add<ShapeKernel>(r, RefDef("Shape").Opset(13, 14).AnyType().Strings());
-  Add<ShapeKernel>(r, RefDef("Shape").Opset(15).AnyType().Strings());
-  Add<SizeKernel>(r, RefDef("Size").Opset(1, 12).AnyType().Strings());
-  Add<SizeKernel>(r, RefDef("Size").Opset(13).AnyType().Strings());
+  Add<ShapeKernel>(r, RefDef("Shape").Opset(1, 12).AnyType().Strings().MetadataInput(0));
+  Add<ShapeKernel>(r, RefDef("Shape").Opset(13, 14).AnyType().Strings().MetadataInput(0));
+  Add<ShapeKernel>(r, RefDef("Shape").Opset(15).AnyType().Strings().MetadataInput(0));
+  Add<SizeKernel>(r, RefDef("Size").Opset(1, 12).AnyType().Strings().MetadataInput(0));
+  Add<SizeKernel>(r, RefDef("Size").Opset(13).AnyType().Strings().MetadataInput(0));
 }
 
 }  // namespace pl::cpu_ref

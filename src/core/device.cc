@@ -1,0 +1,105 @@
+// Device backends and backend plugins (include/pl/device.h).
+#include "pl/device.h"
+
+#include <dlfcn.h>
+
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "pl/op_registry.h"
+
+namespace pl {
+namespace {
+
+struct Devices {
+  std::mutex mu;
+  std::map<std::string, std::shared_ptr<const DeviceBackend>> by_backend;
+  std::set<std::string> loaded_plugins;
+  std::map<std::string, std::string> plugin_errors;  // backend -> why its built-in plugin is absent
+};
+Devices& All() {
+  static Devices* d = new Devices();  // never destroyed: predictors may be released during exit
+  return *d;
+}
+
+}  // namespace
+
+void RegisterDeviceBackend(const std::string& backend, std::shared_ptr<const DeviceBackend> device) {
+  std::lock_guard<std::mutex> lock(All().mu);
+  All().by_backend[backend] = std::move(device);
+}
+
+const DeviceBackend* FindDeviceBackend(const std::string& backend) {
+  KernelRegistry::Global();  // built-in plugins register their devices when the registry is built
+  std::lock_guard<std::mutex> lock(All().mu);
+  auto it = All().by_backend.find(backend);
+  return it == All().by_backend.end() ? nullptr : it->second.get();
+}
+
+const DeviceBackend* FindDeviceBackend(DeviceType type) {
+  if (type == DeviceType::kCPU) return nullptr;
+  KernelRegistry::Global();
+  std::lock_guard<std::mutex> lock(All().mu);
+  for (const auto& [name, d] : All().by_backend)
+    if (d && d->type() == type) return d.get();
+  return nullptr;
+}
+
+namespace internal {
+
+// Loads `path` and calls its pl_register_backend with `registry`.
+Status LoadPluginInto(const std::string& path, KernelRegistry& registry) {
+  {
+    std::lock_guard<std::mutex> lock(All().mu);
+    if (All().loaded_plugins.count(path)) return Status::Ok();
+  }
+  void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!h) {
+    const char* e = dlerror();
+    return Status::NotFound("backend plugin '" + path + "': " + (e ? e : "dlopen failed"));
+  }
+  using Fn = int (*)(void*);
+  auto fn = reinterpret_cast<Fn>(dlsym(h, "pl_register_backend"));
+  if (!fn) {
+    dlclose(h);
+    return Status::InvalidArgument("backend plugin '" + path + "' has no pl_register_backend symbol");
+  }
+  const int rc = fn(&registry);
+  if (rc != 0) return Status::Internal("backend plugin '" + path + "': pl_register_backend returned " + std::to_string(rc));
+  std::lock_guard<std::mutex> lock(All().mu);
+  All().loaded_plugins.insert(path);  // never dlclose'd: its kernels stay registered
+  return Status::Ok();
+}
+
+// The built-in plugins, looked for next to the core library (a build tree or an install prefix).
+void LoadBuiltinPlugins(KernelRegistry& registry) {
+  Dl_info info{};
+  std::string dir;
+  if (dladdr(reinterpret_cast<void*>(&LoadBuiltinPlugins), &info) && info.dli_fname) {
+    dir = info.dli_fname;
+    const size_t slash = dir.rfind('/');
+    dir = slash == std::string::npos ? std::string() : dir.substr(0, slash + 1);
+  }
+  const std::string path = dir + "libpaddle_like_cuda.so";
+  Status s = LoadPluginInto(path, registry);
+  if (!s.ok()) {
+    std::lock_guard<std::mutex> lock(All().mu);
+    All().plugin_errors[kBackendCuda] = s.message();
+  }
+}
+
+}  // namespace internal
+
+Status LoadBackendPlugin(const std::string& path) {
+  return internal::LoadPluginInto(path, KernelRegistry::Global());
+}
+
+std::string BackendPluginError(const std::string& backend) {
+  KernelRegistry::Global();
+  std::lock_guard<std::mutex> lock(All().mu);
+  auto it = All().plugin_errors.find(backend);
+  return it == All().plugin_errors.end() ? std::string() : it->second;
+}
+
+}  // namespace pl

@@ -1,0 +1,570 @@
+// The device-generic runtime, tested without a GPU: a simulated device backend ("sim") whose
+// memory is host memory the test tracks, whose kernels refuse any tensor not in that memory
+// (except the inputs they declare HostInput), and whose per-predictor resources are a fake
+// stream. Everything the CUDA backend relies on is exercised here: copy insertion both ways,
+// host inputs, metadata-only inputs, weights uploaded once and shared by clones, per-clone
+// resources, run-time declines falling back to cpu_ref through the host, device inputs passed
+// in place, poisoning of one predictor, control flow, and the PredictorPool. Results must be
+// bit-identical to cpu_ref (the sim kernels run cpu_ref's code on device memory).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <cstring>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "pl/device.h"
+#include "pl/pl.h"
+#include "services/predictor_pool.h"
+#include "tests/util/test_util.h"
+
+namespace pl {
+namespace {
+
+using test::AttrInt;
+using test::AttrInts;
+using test::AttrTensor;
+using test::BuildModel;
+using test::NodeSpec;
+using test::T_;
+using test::ToVec;
+
+// ---------------- the simulated device ----------------
+
+struct SimStats {
+  std::mutex mu;
+  std::set<const char*> live;           // base addresses of live allocations
+  std::map<const char*, size_t> sizes;
+  std::atomic<int64_t> uploads{0};      // synchronous host->device copies (weights)
+  std::atomic<int64_t> upload_bytes{0};
+  std::atomic<int64_t> stream_copies{0};
+  std::atomic<int> device_count{2};
+  bool Owns(const void* p) {
+    std::lock_guard<std::mutex> l(mu);
+    auto it = sizes.upper_bound(static_cast<const char*>(p));
+    if (it == sizes.begin()) return false;
+    --it;
+    return static_cast<const char*>(p) < it->first + (it->second ? it->second : 1);
+  }
+};
+SimStats& Stats() {
+  static SimStats* s = new SimStats();
+  return *s;
+}
+
+struct SimResources : DeviceResources {
+  std::atomic<int64_t> queued{0};  // the fake stream: work queued since the last Synchronize
+  int64_t synced = 0;
+};
+
+class SimDevice : public DeviceBackend {
+ public:
+  DeviceType type() const override { return DeviceType::kPlugin; }
+  std::string name() const override { return "sim"; }
+  int DeviceCount(std::string* why) const override {
+    int n = Stats().device_count.load();
+    if (n == 0 && why) *why = "the simulated device is switched off";
+    return n;
+  }
+  StatusOr<std::shared_ptr<void>> Allocate(int device_id, size_t bytes) const override {
+    char* p = static_cast<char*>(std::aligned_alloc(256, ((bytes + 255) / 256) * 256 + 256));
+    if (!p) return Status::OutOfMemory("sim: " + std::to_string(bytes) + " bytes");
+    {
+      std::lock_guard<std::mutex> l(Stats().mu);
+      Stats().sizes[p] = bytes;
+    }
+    return std::shared_ptr<void>(p, [](void* q) {
+      {
+        std::lock_guard<std::mutex> l(Stats().mu);
+        Stats().sizes.erase(static_cast<char*>(q));
+      }
+      std::free(q);
+    });
+  }
+  StatusOr<std::unique_ptr<DeviceResources>> CreateResources(int device_id) const override {
+    return std::unique_ptr<DeviceResources>(new SimResources());
+  }
+  Status CopyToDevice(int, void* dst, const void* src, size_t bytes, DeviceResources* res) const override {
+    if (!Stats().Owns(dst)) return Status::Internal("sim: CopyToDevice into memory the device does not own");
+    if (Stats().Owns(src)) return Status::Internal("sim: CopyToDevice from device memory");
+    std::memcpy(dst, src, bytes);
+    if (res) {
+      static_cast<SimResources*>(res)->queued++;
+      Stats().stream_copies++;
+    } else {
+      Stats().uploads++;
+      Stats().upload_bytes += static_cast<int64_t>(bytes);
+    }
+    return Status::Ok();
+  }
+  Status CopyToHost(int, void* dst, const void* src, size_t bytes, DeviceResources* res) const override {
+    if (!Stats().Owns(src)) return Status::Internal("sim: CopyToHost from memory the device does not own");
+    if (Stats().Owns(dst)) return Status::Internal("sim: CopyToHost into device memory");
+    std::memcpy(dst, src, bytes);
+    if (res) Stats().stream_copies++;
+    return Status::Ok();
+  }
+  Status CopyOnDevice(int, void* dst, const void* src, size_t bytes, DeviceResources*) const override {
+    std::memcpy(dst, src, bytes);
+    return Status::Ok();
+  }
+  Status Synchronize(DeviceResources* res) const override {
+    if (res) {
+      auto* r = static_cast<SimResources*>(res);
+      r->synced += r->queued.exchange(0);
+    }
+    return Status::Ok();
+  }
+};
+
+// Resources every sim kernel saw, so tests can tell clones apart.
+std::mutex g_seen_mu;
+std::set<const void*> g_seen_resources;
+
+// Forwards to the executor's context, checking that outputs and workspace are device memory.
+class CheckingContext final : public KernelContext {
+ public:
+  explicit CheckingContext(KernelContext& real) : real_(real) {}
+  int NumInputs() const override { return real_.NumInputs(); }
+  const Tensor* Input(int i) const override { return real_.Input(i); }
+  int NumOutputs() const override { return real_.NumOutputs(); }
+  bool OutputRequested(int i) const override { return real_.OutputRequested(i); }
+  StatusOr<Tensor*> Output(int i, const Shape& shape, DataType dtype) override {
+    PL_ASSIGN_OR_RETURN(Tensor* t, real_.Output(i, shape, dtype));
+    if (t->device().type != DeviceType::kPlugin || (t->ByteSize() > 0 && !Stats().Owns(t->RawData())))
+      return Status::Internal(real_.node().Describe() + ": output " + std::to_string(i) + " is not device memory");
+    return t;
+  }
+  DataType OutputType(int i) const override { return real_.OutputType(i); }
+  StatusOr<void*> Workspace(size_t bytes) override {
+    PL_ASSIGN_OR_RETURN(void* w, real_.Workspace(bytes));
+    if (bytes > 0 && !Stats().Owns(w)) return Status::Internal("workspace is not device memory");
+    return w;
+  }
+  std::unique_ptr<KernelState>& state() override { return real_.state(); }
+  int intra_op_threads() const override { return real_.intra_op_threads(); }
+  const NodeInfo& node() const override { return real_.node(); }
+  void* backend_resources() const override { return real_.backend_resources(); }
+
+ private:
+  KernelContext& real_;
+};
+
+// Runs cpu_ref's kernel for the node on device memory, after checking where every input lives.
+class SimKernel : public Kernel {
+ public:
+  SimKernel(std::vector<int> host_inputs, std::vector<int> metadata_inputs, bool decline_rank3)
+      : host_inputs_(std::move(host_inputs)), metadata_inputs_(std::move(metadata_inputs)), decline_rank3_(decline_rank3) {}
+  Status Init(const NodeInfo& node) override {
+    if (node.device.type != DeviceType::kPlugin) return Status::Internal("sim kernel created for another device");
+    for (const auto& e : KernelRegistry::Global().Find(node.domain, node.op_type, node.opset, kBackendCpuRef, node.InputType(0))) {
+      auto k = e->factory(node);
+      if (k.ok()) {
+        inner_ = std::move(k).value();
+        return Status::Ok();
+      }
+    }
+    return Status::Unimplemented("sim: no cpu_ref kernel to wrap for " + node.Describe());
+  }
+  Status Compute(KernelContext& ctx) const override {
+    auto* res = static_cast<SimResources*>(ctx.backend_resources());
+    if (!res) return Status::Internal(ctx.node().Describe() + ": no per-predictor resources");
+    {
+      std::lock_guard<std::mutex> l(g_seen_mu);
+      g_seen_resources.insert(res);
+    }
+    if (decline_rank3_ && ctx.Input(0) && ctx.Input(0)->rank() == 3)
+      return Status::Unimplemented("sim: rank-3 input declined");
+    for (int i = 0; i < ctx.NumInputs(); ++i) {
+      const Tensor* t = ctx.Input(i);
+      if (!t || std::count(metadata_inputs_.begin(), metadata_inputs_.end(), i)) continue;
+      const bool want_host = std::count(host_inputs_.begin(), host_inputs_.end(), i) > 0;
+      const bool on_device = t->device().type == DeviceType::kPlugin && (t->ByteSize() == 0 || Stats().Owns(t->RawData()));
+      if (want_host && !t->device().is_host())
+        return Status::Internal(ctx.node().Describe() + ": host input " + std::to_string(i) + " is on the device");
+      if (!want_host && !on_device)
+        return Status::Internal(ctx.node().Describe() + ": input " + std::to_string(i) + " is not device memory");
+    }
+    res->queued++;
+    CheckingContext checked(ctx);
+    return inner_->Compute(checked);
+  }
+
+ private:
+  std::vector<int> host_inputs_, metadata_inputs_;
+  bool decline_rank3_;
+  std::unique_ptr<Kernel> inner_;
+};
+
+// A device fault: DeviceError when the first element of its input is negative.
+class SimFault : public Kernel {
+ public:
+  Status Compute(KernelContext& ctx) const override {
+    const Tensor* x = ctx.Input(0);
+    if (x->NumElements() > 0 && x->Data<float>()[0] < 0) return Status::DeviceError("sim: illegal address (simulated)");
+    PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, x->shape()));
+    std::memcpy(y->RawMutableData(), x->RawData(), x->ByteSize());
+    return Status::Ok();
+  }
+};
+
+void RegisterSim() {
+  static bool done = [] {
+    RegisterDeviceBackend("sim", std::make_shared<SimDevice>());
+    auto& r = KernelRegistry::Global();
+    auto add = [&](const char* op, int since, std::vector<int> host = {}, bool decline3 = false, std::vector<int> meta = {}) {
+      KernelDef def(op);
+      def.Opset(since).Backend("sim").Types<float>();
+      for (int h : host) def.HostInput(h);
+      for (int m : meta) def.MetadataInput(m);
+      EXPECT_TRUE(r.Register(def, [host, meta, decline3](const NodeInfo& n) -> StatusOr<std::unique_ptr<Kernel>> {
+                     auto k = std::make_unique<SimKernel>(host, meta, decline3);
+                     PL_RETURN_IF_ERROR(k->Init(n));
+                     return std::unique_ptr<Kernel>(std::move(k));
+                   }).ok());
+    };
+    add("Conv", 11);
+    add("Relu", 6);
+    add("Add", 7);
+    add("Mul", 7);
+    add("MatMul", 9);
+    add("Reshape", 5, {1});
+    add("Transpose", 1);
+    add("Softmax", 13, {}, /*decline3=*/true);
+    add("GlobalAveragePool", 1);
+    add("Sigmoid", 6);
+    EXPECT_TRUE(r.Register(KernelDef("SimFault").Domain("test.sim").Backend("sim").Types<float>(),
+                           MakeKernelFactory<SimFault>()).ok());
+    return true;
+  }();
+  (void)done;
+}
+
+Config SimConfig(const std::string& model) {
+  Config c;
+  c.SetModelBuffer(model);
+  c.SetBackends({"sim", kBackendCpuRef});
+  return c;
+}
+Config RefConfig(const std::string& model) {
+  Config c;
+  c.SetModelBuffer(model);
+  c.SetBackends({kBackendCpuRef});
+  return c;
+}
+
+std::vector<float> Ramp(int64_t n, float scale, float bias) {
+  std::vector<float> v(n);
+  for (int64_t i = 0; i < n; ++i) v[i] = std::sin(static_cast<float>(i) * scale) + bias;
+  return v;
+}
+
+// x[1,3,8,8] -> Conv(w,b) -> Relu -> Erf (cpu_ref only: the value goes to the host and back)
+// -> Mul(x2) -> Reshape(shape: a host input of the sim kernel) -> Softmax -> y
+// Shape(relu) (metadata only: no copy) -> s
+std::string MixedModel() {
+  Tensor x = T_<float>({1, 3, 8, 8}, Ramp(192, 0.37f, 0.1f));
+  x.set_name("x");
+  Tensor w = T_<float>({4, 3, 3, 3}, Ramp(108, 0.91f, 0.f));
+  w.set_name("w");
+  Tensor b = T_<float>({4}, {0.1f, -0.2f, 0.3f, 0.f});
+  b.set_name("b");
+  Tensor two = T_<float>({1}, {2.f});
+  two.set_name("two");
+  Tensor shape = T_<int64_t>({2}, {4, -1});
+  shape.set_name("shape");
+  std::vector<NodeSpec> nodes = {
+      {"Conv", "", {"x", "w", "b"}, {"c"}, {AttrInts("pads", {1, 1, 1, 1})}},
+      {"Relu", "", {"c"}, {"r"}, {}},
+      {"Erf", "", {"r"}, {"e"}, {}},
+      {"Mul", "", {"e", "two"}, {"m"}, {}},
+      {"Reshape", "", {"m", "shape"}, {"rs"}, {}},
+      {"Softmax", "", {"rs"}, {"y"}, {AttrInt("axis", 1)}},
+      {"Shape", "", {"r"}, {"s"}, {}},
+  };
+  return BuildModel(nodes, {x}, {w, b, two, shape}, {"y", "s"});
+}
+
+std::vector<Tensor> RunOrDie(Predictor* p, const std::vector<Tensor>& in) {
+  std::vector<Tensor> out;
+  Status s = p->Run(in, &out);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+void ExpectBitIdentical(const std::vector<Tensor>& a, const std::vector<Tensor>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_TRUE(a[i].device().is_host());
+    ASSERT_EQ(a[i].dtype(), b[i].dtype());
+    ASSERT_EQ(a[i].shape(), b[i].shape());
+    EXPECT_EQ(0, std::memcmp(a[i].RawData(), b[i].RawData(), a[i].ByteSize())) << "output " << i;
+  }
+}
+
+class DeviceRuntime : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    RegisterSim();
+    Stats().device_count = 2;
+  }
+  Tensor X() {
+    Tensor x = T_<float>({1, 3, 8, 8}, Ramp(192, 0.37f, 0.1f));
+    x.set_name("x");
+    return x;
+  }
+};
+
+TEST_F(DeviceRuntime, CopiesAreInsertedWhereValuesCrossDevicesAndResultsMatchCpuRef) {
+  const std::string model = MixedModel();
+  auto ref = CreatePredictor(RefConfig(model));
+  ASSERT_TRUE(ref.ok()) << ref.status().ToString();
+  auto sim = CreatePredictor(SimConfig(model));
+  ASSERT_TRUE(sim.ok()) << sim.status().ToString();
+  (*sim)->EnableProfiling(true);
+  auto want = RunOrDie(ref->get(), {X()});
+  auto got = RunOrDie(sim->get(), {X()});
+  ExpectBitIdentical(got, want);
+  // Second run: planned arenas on both sides.
+  got = RunOrDie(sim->get(), {X()});
+  ExpectBitIdentical(got, want);
+  int to_device = 0, to_host = 0, sim_steps = 0;
+  for (const auto& e : (*sim)->LastProfile()) {
+    to_device += e.op == "MemcpyToDevice";
+    to_host += e.op == "MemcpyToHost";
+    sim_steps += e.backend == "sim";
+  }
+  // x in; Relu's output out to Erf and Erf's back in; y out. Shape reads metadata only, the
+  // Reshape shape stays on the host, the weights were uploaded at compile time.
+  EXPECT_EQ(to_device, 2);
+  EXPECT_EQ(to_host, 2);
+  EXPECT_GE(sim_steps, 4);
+  EXPECT_GT((*sim)->Memory().device_private_bytes, 0u);
+}
+
+TEST_F(DeviceRuntime, WeightsAreUploadedOnceAndSharedByClones) {
+  const std::string model = MixedModel();
+  const int64_t uploads0 = Stats().upload_bytes.load();
+  auto base = CreatePredictor(SimConfig(model));
+  ASSERT_TRUE(base.ok()) << base.status().ToString();
+  const int64_t uploaded = Stats().upload_bytes.load() - uploads0;
+  // w (108 floats), b (4), two (1); the Reshape shape stays on the host.
+  EXPECT_EQ(uploaded, static_cast<int64_t>((108 + 4 + 1) * sizeof(float)));
+  auto want = RunOrDie(base->get(), {X()});
+  std::vector<std::unique_ptr<Predictor>> clones;
+  for (int i = 0; i < 3; ++i) {
+    auto c = (*base)->Clone();
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    ExpectBitIdentical(RunOrDie(c->get(), {X()}), want);
+    clones.push_back(std::move(c).value());
+  }
+  EXPECT_EQ(Stats().upload_bytes.load() - uploads0, uploaded) << "a clone uploaded weights again";
+  for (auto& c : clones) {
+    EXPECT_EQ(c->Memory().device_shared_bytes, (*base)->Memory().device_shared_bytes);
+    EXPECT_EQ(c->Memory().device_shared_bytes, static_cast<size_t>(uploaded));
+    EXPECT_EQ(c->Memory().device_private_bytes, (*base)->Memory().device_private_bytes);
+  }
+}
+
+TEST_F(DeviceRuntime, EachCloneHasItsOwnResourcesAndRunsConcurrently) {
+  const std::string model = MixedModel();
+  auto base = CreatePredictor(SimConfig(model));
+  ASSERT_TRUE(base.ok());
+  auto want = RunOrDie(base->get(), {X()});
+  std::vector<std::unique_ptr<Predictor>> preds;
+  for (int i = 0; i < 4; ++i) preds.push_back(std::move((*base)->Clone()).value());
+  {
+    std::lock_guard<std::mutex> l(g_seen_mu);
+    g_seen_resources.clear();
+  }
+  std::atomic<int> bad{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < 20; ++k) {
+        std::vector<Tensor> out;
+        if (!preds[t]->Run({X()}, &out).ok() || out.size() != want.size() ||
+            std::memcmp(out[0].RawData(), want[0].RawData(), want[0].ByteSize()) != 0)
+          bad++;
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(bad.load(), 0);
+  std::lock_guard<std::mutex> l(g_seen_mu);
+  EXPECT_EQ(g_seen_resources.size(), 4u) << "clones must not share a stream";
+}
+
+TEST_F(DeviceRuntime, RunTimeDeclineFallsBackToCpuRefThroughTheHost) {
+  // Softmax on a rank-3 input: the sim kernel declines at run time; cpu_ref runs it on host
+  // copies and the result goes back to the device for the Relu after it.
+  Tensor x = T_<float>({2, 3, 4}, Ramp(24, 0.5f, 0.f));
+  x.set_name("x");
+  std::vector<NodeSpec> nodes = {{"Relu", "", {"x"}, {"a"}, {}},
+                                 {"Softmax", "", {"a"}, {"s"}, {AttrInt("axis", 2)}},
+                                 {"Relu", "", {"s"}, {"y"}, {}}};
+  const std::string model = BuildModel(nodes, {x}, {}, {"y"});
+  auto ref = CreatePredictor(RefConfig(model));
+  auto sim = CreatePredictor(SimConfig(model));
+  ASSERT_TRUE(ref.ok() && sim.ok());
+  auto want = RunOrDie(ref->get(), {x});
+  for (int i = 0; i < 3; ++i) ExpectBitIdentical(RunOrDie(sim->get(), {x}), want);
+}
+
+TEST_F(DeviceRuntime, DeviceInputsAreReadInPlace) {
+  const std::string model = MixedModel();
+  auto ref = CreatePredictor(RefConfig(model));
+  auto sim = CreatePredictor(SimConfig(model));
+  ASSERT_TRUE(ref.ok() && sim.ok());
+  auto want = RunOrDie(ref->get(), {X()});
+  const DeviceBackend* dev = FindDeviceBackend("sim");
+  ASSERT_NE(dev, nullptr);
+  Tensor host = X();
+  auto mem = dev->Allocate(0, host.ByteSize());
+  ASSERT_TRUE(mem.ok());
+  ASSERT_TRUE(dev->CopyToDevice(0, mem->get(), host.RawData(), host.ByteSize(), nullptr).ok());
+  Tensor* in = (*sim)->Input("x").value();
+  ASSERT_TRUE(in->ShareExternalData(mem->get(), DataType::kFloat32, host.shape(), Device{DeviceType::kPlugin, 0}).ok());
+  (*sim)->EnableProfiling(true);
+  ASSERT_TRUE((*sim)->Run().ok());
+  const int64_t copies_before = Stats().stream_copies.load();
+  ASSERT_TRUE((*sim)->Run().ok());
+  std::vector<float> y(want[0].NumElements());
+  ASSERT_TRUE((*sim)->Output(0).value()->CopyToCpu(y.data()).ok());
+  EXPECT_EQ(0, std::memcmp(y.data(), want[0].RawData(), want[0].ByteSize()));
+  // Only the Erf round trip and the output copy remain; the input was not copied.
+  EXPECT_EQ(Stats().stream_copies.load() - copies_before, 3);
+
+  // A device input that a host node reads is refused, naming the input.
+  Tensor z = T_<float>({2}, {1, 2});
+  z.set_name("z");
+  const std::string host_model = BuildModel({{"Erf", "", {"z"}, {"y"}, {}}}, {z}, {}, {"y"});
+  auto p = CreatePredictor(SimConfig(host_model));
+  ASSERT_TRUE(p.ok());
+  auto m2 = dev->Allocate(0, 8);
+  ASSERT_TRUE((*p)->Input("z").value()->ShareExternalData(m2->get(), DataType::kFloat32, {2}, Device{DeviceType::kPlugin, 0}).ok());
+  Status s = (*p)->Run();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
+  EXPECT_NE(s.message().find("'z'"), std::string::npos) << s.ToString();
+}
+
+TEST_F(DeviceRuntime, ADeviceErrorPoisonsOnlyThatPredictor) {
+  // f = SimFault(a): a DeviceError when a[0] < 0.
+  Tensor xi = T_<float>({4}, {1, 2, 3, 4});
+  xi.set_name("a");
+  const std::string model = BuildModel({{"SimFault", "test.sim", {"a"}, {"f"}, {}}}, {xi}, {}, {"f"}, 13, {{"test.sim", 1}});
+  Config c;
+  c.SetModelBuffer(model);
+  c.SetBackends({"sim"});
+  auto p = CreatePredictor(c);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  auto q = (*p)->Clone();
+  ASSERT_TRUE(q.ok());
+  Tensor bad = T_<float>({4}, {-1, 2, 3, 4});
+  bad.set_name("a");
+  std::vector<Tensor> out;
+  Status s = (*p)->Run({bad}, &out);
+  EXPECT_EQ(s.code(), StatusCode::kDeviceError) << s.ToString();
+  s = (*p)->Run({xi}, &out);
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+  // The clone, with its own resources, is unaffected.
+  ASSERT_TRUE((*q)->Run({xi}, &out).ok());
+  EXPECT_EQ(ToVec<float>(out[0]), (std::vector<float>{1, 2, 3, 4}));
+  // So is a fresh clone of the poisoned predictor.
+  auto r = (*p)->Clone();
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE((*r)->Run({xi}, &out).ok());
+}
+
+TEST_F(DeviceRuntime, ControlFlowBodiesReadDeviceValuesOfTheEnclosingGraph) {
+  // y = If(c) then Relu(Mul(a, a)) else Sigmoid(a), with a = Relu(x) computed on the device.
+  onnx::GraphProto then_g, else_g;
+  then_g.set_name("then");
+  else_g.set_name("else");
+  auto node = [](onnx::GraphProto* g, const char* op, std::vector<std::string> in, std::string out) {
+    onnx::NodeProto* n = g->add_node();
+    n->set_op_type(op);
+    n->set_name(std::string(op) + "_" + out);
+    for (auto& i : in) n->add_input(i);
+    n->add_output(out);
+  };
+  node(&then_g, "Mul", {"a", "a"}, "t1");
+  node(&then_g, "Relu", {"t1"}, "t");
+  node(&else_g, "Sigmoid", {"a"}, "e");
+  auto out_vi = [](onnx::GraphProto* g, const char* name) {
+    auto* v = g->add_output();
+    v->set_name(name);
+    v->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  };
+  out_vi(&then_g, "t");
+  out_vi(&else_g, "e");
+  onnx::AttributeProto tb, eb;
+  tb.set_name("then_branch");
+  tb.set_type(onnx::AttributeProto::GRAPH);
+  *tb.mutable_g() = then_g;
+  eb.set_name("else_branch");
+  eb.set_type(onnx::AttributeProto::GRAPH);
+  *eb.mutable_g() = else_g;
+  Tensor x = T_<float>({2, 3}, {-1, 2, -3, 4, 0.5f, -0.5f});
+  x.set_name("x");
+  Tensor c = Tensor::FromVector({}, std::vector<bool>{true}).value();
+  c.set_name("c");
+  const std::string model =
+      BuildModel({{"Relu", "", {"x"}, {"a"}, {}}, {"If", "", {"c"}, {"y"}, {tb, eb}}}, {x, c}, {}, {"y"});
+  auto ref = CreatePredictor(RefConfig(model));
+  auto sim = CreatePredictor(SimConfig(model));
+  ASSERT_TRUE(ref.ok() && sim.ok()) << (sim.ok() ? ref.status().ToString() : sim.status().ToString());
+  for (bool cond : {true, false}) {
+    Tensor cc = Tensor::FromVector({}, std::vector<bool>{cond}).value();
+    cc.set_name("c");
+    ExpectBitIdentical(RunOrDie(sim->get(), {x, cc}), RunOrDie(ref->get(), {x, cc}));
+  }
+}
+
+TEST_F(DeviceRuntime, PredictorPoolRunsDevicePredictorsUnchanged) {
+  const std::string model = MixedModel();
+  auto ref = CreatePredictor(RefConfig(model));
+  ASSERT_TRUE(ref.ok());
+  auto want = RunOrDie(ref->get(), {X()});
+  auto pool = services::PredictorPool::Create(SimConfig(model), 3);
+  ASSERT_TRUE(pool.ok()) << pool.status().ToString();
+  std::vector<std::future<services::OutputsOr>> fs;
+  for (int i = 0; i < 12; ++i) fs.push_back((*pool)->Submit({X()}));
+  for (auto& f : fs) {
+    auto r = f.get();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ExpectBitIdentical(*r, want);
+  }
+}
+
+TEST_F(DeviceRuntime, AMissingDeviceOrBackendIsAClearError) {
+  const std::string model = MixedModel();
+  Stats().device_count = 0;
+  auto p = CreatePredictor(SimConfig(model));
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(p.status().message().find("sim"), std::string::npos) << p.status().ToString();
+  EXPECT_NE(p.status().message().find("switched off"), std::string::npos) << p.status().ToString();
+  Stats().device_count = 2;
+  Config dev1 = SimConfig(model);
+  dev1.SetDeviceId(1);
+  EXPECT_TRUE(CreatePredictor(dev1).ok());
+  dev1.SetDeviceId(2);
+  EXPECT_EQ(CreatePredictor(dev1).status().code(), StatusCode::kUnavailable);
+  if (!FindDeviceBackend(kBackendCuda)) {
+    Config cuda;
+    cuda.SetModelBuffer(model);
+    cuda.SetBackends({kBackendCuda, kBackendCpuRef});
+    auto q = CreatePredictor(cuda);
+    ASSERT_FALSE(q.ok());
+    EXPECT_EQ(q.status().code(), StatusCode::kUnavailable);
+    EXPECT_NE(q.status().message().find("cuda"), std::string::npos) << q.status().ToString();
+  }
+}
+
+}  // namespace
+}  // namespace pl
