@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "paddle_like/paddle_inference_api.h"
+#include "pl/device.h"
 
 namespace paddle_infer {
 namespace {
@@ -70,7 +71,19 @@ void Config::UpdateBackends() {
     return;
   }
   std::vector<std::string> b;
-  if (use_gpu_) b.push_back(pl::kBackendCuda);
+  if (use_gpu_) {
+    // As Paddle Inference does on a machine without a usable GPU: say so, run on the CPU.
+    const pl::DeviceBackend* cuda = pl::FindDeviceBackend(pl::kBackendCuda);
+    std::string why;
+    const int count = cuda ? cuda->DeviceCount(&why) : 0;
+    if (!cuda) why = pl::BackendPluginError(pl::kBackendCuda);
+    if (count > native_.device_id()) {
+      b.push_back(pl::kBackendCuda);
+    } else {
+      LOG(WARNING) << "paddle_like: EnableUseGpu: no usable CUDA device " << native_.device_id()
+                   << (why.empty() ? std::string() : " (" + why + ")") << "; running on the CPU";
+    }
+  }
   b.push_back(pl::kBackendOneDnn);  // only matches when oneDNN is built in
   b.push_back(pl::kBackendCpuRef);
   native_.SetBackends(b);

@@ -75,8 +75,9 @@ const DeviceBackend* FindDeviceBackend(DeviceType type);
 // Loads a backend plugin: a shared object exporting `extern "C" int pl_register_backend(void*)`
 // that registers its kernels (and device) into the KernelRegistry passed to it, returning 0 on
 // success. The built-in CUDA backend ships this way (libpaddle_like_cuda.so), so the core never
-// links the CUDA libraries: it is loaded on first use of the registry when it sits next to the
-// core library, and a machine without CUDA simply has no "cuda" backend. Errors name the file and
+// links the CUDA libraries: it is loaded, from the core library's directory, the first time a
+// Config (or FindDeviceBackend) names "cuda", so a process that never asks for CUDA never maps
+// its libraries, and a machine without CUDA simply has no "cuda" backend. Errors name the file and
 // dlopen's message. Thread-safe; loading the same file twice is a no-op.
 Status LoadBackendPlugin(const std::string& path);
 // Why a built-in plugin did not load ("" when it did or was never looked for), for messages.

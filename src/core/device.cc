@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <set>
@@ -30,8 +31,12 @@ void RegisterDeviceBackend(const std::string& backend, std::shared_ptr<const Dev
   All().by_backend[backend] = std::move(device);
 }
 
+namespace internal {
+void EnsureBuiltinPlugin(const std::string& backend);
+}
+
 const DeviceBackend* FindDeviceBackend(const std::string& backend) {
-  KernelRegistry::Global();  // built-in plugins register their devices when the registry is built
+  internal::EnsureBuiltinPlugin(backend);
   std::lock_guard<std::mutex> lock(All().mu);
   auto it = All().by_backend.find(backend);
   return it == All().by_backend.end() ? nullptr : it->second.get();
@@ -39,7 +44,7 @@ const DeviceBackend* FindDeviceBackend(const std::string& backend) {
 
 const DeviceBackend* FindDeviceBackend(DeviceType type) {
   if (type == DeviceType::kCPU) return nullptr;
-  KernelRegistry::Global();
+  if (type == DeviceType::kCUDA) internal::EnsureBuiltinPlugin(kBackendCuda);
   std::lock_guard<std::mutex> lock(All().mu);
   for (const auto& [name, d] : All().by_backend)
     if (d && d->type() == type) return d.get();
@@ -72,11 +77,22 @@ Status LoadPluginInto(const std::string& path, KernelRegistry& registry) {
   return Status::Ok();
 }
 
-// The built-in plugins, looked for next to the core library (a build tree or an install prefix).
-void LoadBuiltinPlugins(KernelRegistry& registry) {
+// A built-in plugin ("cuda" -> libpaddle_like_cuda.so), looked for next to the core library (a
+// build tree or an install prefix), loaded the first time its backend is named. Re-entrant: the
+// plugin's registration may look backends up again.
+void EnsureBuiltinPlugin(const std::string& backend) {
+  if (backend != kBackendCuda) return;
+  static std::atomic<bool> done{false};
+  if (done.load(std::memory_order_acquire)) return;
+  static std::recursive_mutex mu;
+  static bool started = false;
+  std::lock_guard<std::recursive_mutex> plugin_lock(mu);
+  if (started) return;
+  started = true;
+  KernelRegistry& registry = KernelRegistry::Global();
   Dl_info info{};
   std::string dir;
-  if (dladdr(reinterpret_cast<void*>(&LoadBuiltinPlugins), &info) && info.dli_fname) {
+  if (dladdr(reinterpret_cast<void*>(&EnsureBuiltinPlugin), &info) && info.dli_fname) {
     dir = info.dli_fname;
     const size_t slash = dir.rfind('/');
     dir = slash == std::string::npos ? std::string() : dir.substr(0, slash + 1);
@@ -87,6 +103,7 @@ void LoadBuiltinPlugins(KernelRegistry& registry) {
     std::lock_guard<std::mutex> lock(All().mu);
     All().plugin_errors[kBackendCuda] = s.message();
   }
+  done.store(true, std::memory_order_release);
 }
 
 }  // namespace internal
@@ -96,7 +113,7 @@ Status LoadBackendPlugin(const std::string& path) {
 }
 
 std::string BackendPluginError(const std::string& backend) {
-  KernelRegistry::Global();
+  internal::EnsureBuiltinPlugin(backend);
   std::lock_guard<std::mutex> lock(All().mu);
   auto it = All().plugin_errors.find(backend);
   return it == All().plugin_errors.end() ? std::string() : it->second;

@@ -8,7 +8,7 @@ namespace cpu_ref { void RegisterKernels(KernelRegistry& registry); }
 #ifdef PL_WITH_ONEDNN
 namespace onednn { void RegisterKernels(KernelRegistry& registry); }
 #endif
-// Device backends (CUDA) are plugin modules next to the core library, loaded when present
-// (src/core/device.cc); a plugin may use KernelRegistry::Global() while it registers.
-namespace internal { void LoadBuiltinPlugins(KernelRegistry& registry); }
+// Device backends (CUDA) are plugin modules next to the core library, loaded on first use of
+// their name (src/core/device.cc), never at registry start-up: a process that never asks for
+// CUDA never maps the CUDA libraries.
 }  // namespace pl

@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <atomic>
 
 #include "pl/op_registry.h"
 #include "src/ops/builtin_kernels.h"
@@ -27,19 +26,6 @@ KernelRegistry& KernelRegistry::Global() {
     RegisterBuiltinKernels(*r);
     return r;
   }();
-  // Plugins load once, after the built-ins, outside the static initializer: a plugin's
-  // registration may call Global() again (same thread: let through; other threads: wait).
-  static std::atomic<bool> plugins_loaded{false};
-  if (!plugins_loaded.load(std::memory_order_acquire)) {
-    static std::recursive_mutex mu;
-    static bool started = false;
-    std::lock_guard<std::recursive_mutex> lock(mu);
-    if (!started) {
-      started = true;
-      internal::LoadBuiltinPlugins(*registry);
-      plugins_loaded.store(true, std::memory_order_release);
-    }
-  }
   return *registry;
 }
 

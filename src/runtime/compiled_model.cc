@@ -35,8 +35,6 @@ StatusOr<std::shared_ptr<const CompiledModel>> CompiledModel::Compile(const Conf
 
 StatusOr<std::shared_ptr<const CompiledModel>> CompiledModel::CompileGraph(std::unique_ptr<ir::Graph> graph,
                                                                            const Config& config) {
-  // Backend options are checked before any work: a misspelt key never silently does nothing.
-  PL_RETURN_IF_ERROR(KernelRegistry::Global().CheckOptions(config.backend_options()));
   std::shared_ptr<CompiledModel> m(new CompiledModel());
   m->config_ = config;
   m->backends_ = ir::EffectiveBackends(config);
@@ -55,6 +53,9 @@ StatusOr<std::shared_ptr<const CompiledModel>> CompiledModel::CompileGraph(std::
     m->has_device_backend_ = true;
     PL_RETURN_IF_ERROR(m->DeviceIndex(b).status());
   }
+  // Backend options are checked before any other work (and after the configured plugins loaded,
+  // since they declare theirs): a misspelt key never silently does nothing.
+  PL_RETURN_IF_ERROR(KernelRegistry::Global().CheckOptions(config.backend_options()));
   PL_RETURN_IF_ERROR(ir::RunPasses(graph.get(), config));
   for (int id : graph->inputs) {
     m->inputs_.push_back(MakeValueInfo(graph->values[id]));

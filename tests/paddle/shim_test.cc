@@ -1,6 +1,8 @@
 // The paddle_infer:: adapters: config mapping, error conventions (Run() false, nullptr, no
 // crash on a bad name), tensor round trips, clones and the pool.
 #include <gtest/gtest.h>
+
+#include "pl/device.h"
 #include <unistd.h>
 
 #include <cstdlib>
@@ -37,7 +39,13 @@ TEST_F(PaddleShim, ConfigMapsOntoNativeConfig) {
   c.EnableUseGpu(100, 1);
   EXPECT_TRUE(c.use_gpu());
   EXPECT_EQ(c.gpu_device_id(), 1);
-  EXPECT_EQ(c.native().backends().front(), "cuda");
+  // cuda comes first where a CUDA device 1 is usable; elsewhere the shim runs on the CPU.
+  const pl::DeviceBackend* cuda = pl::FindDeviceBackend(pl::kBackendCuda);
+  std::string why;
+  if (cuda && cuda->DeviceCount(&why) > 1)
+    EXPECT_EQ(c.native().backends().front(), "cuda");
+  else
+    EXPECT_EQ(c.native().backends().front(), "onednn");
   c.DisableGpu();
   EXPECT_FALSE(c.use_gpu());
   c.SetCpuMathLibraryNumThreads(3);
