@@ -30,11 +30,22 @@ Status PredictorPool::Impl::Init(const Config& config, int size) {
   // (omp_set_num_threads) on whichever thread calls Run: each worker thread gets it on its own.
   Config c = config;
   c.SetIntraOpThreads(plan.intra_op_threads);
-  auto first = Predictor::Create(c);
-  if (!first.ok()) return first.status().WithContext("PredictorPool");
-  predictors.push_back(std::move(first).value());
-  for (int i = 1; i < size; ++i) {
-    auto clone = predictors[0]->Clone();
+  std::vector<int> devices = options.device_ids;
+  if (devices.empty()) devices.push_back(config.device_id());
+  std::vector<Predictor*> base(devices.size(), nullptr);  // the first predictor on each device
+  for (int i = 0; i < size; ++i) {
+    const size_t d = static_cast<size_t>(i) % devices.size();
+    if (!base[d]) {
+      c.SetDeviceId(devices[d]);
+      auto first = Predictor::Create(c);
+      if (!first.ok())
+        return first.status().WithContext(devices.size() > 1 ? "PredictorPool: device " + std::to_string(devices[d])
+                                                             : std::string("PredictorPool"));
+      predictors.push_back(std::move(first).value());
+      base[d] = predictors.back().get();
+      continue;
+    }
+    auto clone = base[d]->Clone();
     if (!clone.ok()) return clone.status().WithContext("PredictorPool: clone " + std::to_string(i));
     predictors.push_back(std::move(clone).value());
   }

@@ -58,6 +58,10 @@ struct PoolOptions {
   BatchingOptions batching;
   CpuPolicy cpu_policy = CpuPolicy::kClamp;
   int usable_cpus = 0;  // 0 = detect (affinity + cgroup quota); > 0 overrides the detection
+  // Device backends (CUDA): predictor i runs on device_ids[i % n] (Config::SetDeviceId). Each
+  // device gets one compiled model (its weights uploaded once) and the clones of it; every
+  // predictor has its own stream. Empty = every predictor on the config's device id.
+  std::vector<int> device_ids;
   // Receives the pool's few log lines (CPU clamping, batching turned off). Null = stderr.
   std::function<void(const std::string&)> log;
 };

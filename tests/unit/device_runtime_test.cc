@@ -541,6 +541,38 @@ TEST_F(DeviceRuntime, PredictorPoolRunsDevicePredictorsUnchanged) {
   }
 }
 
+TEST_F(DeviceRuntime, APoolSpreadsOverSeveralDevicesWithOneWeightCopyEach) {
+  const std::string model = MixedModel();
+  auto ref = CreatePredictor(RefConfig(model));
+  ASSERT_TRUE(ref.ok());
+  auto want = RunOrDie(ref->get(), {X()});
+  services::PoolOptions opts;
+  opts.device_ids = {0, 1};
+  const int64_t uploads0 = Stats().upload_bytes.load();
+  auto pool = services::PredictorPool::Create(SimConfig(model), 4, opts);
+  ASSERT_TRUE(pool.ok()) << pool.status().ToString();
+  EXPECT_EQ(Stats().upload_bytes.load() - uploads0, static_cast<int64_t>(2 * (108 + 4 + 1) * sizeof(float)))
+      << "one weight copy per device";
+  std::set<int> ids;
+  {
+    std::lock_guard<std::mutex> l(g_seen_mu);
+    g_seen_resources.clear();  // only this pool's predictors (alive below) from here on
+  }
+  for (int i = 0; i < 4; ++i) {
+    Predictor* p = (*pool)->Retrieve(i).value();
+    ExpectBitIdentical(RunOrDie(p, {X()}), want);
+  }
+  {
+    std::lock_guard<std::mutex> l(g_seen_mu);
+    for (const void* r : g_seen_resources) ids.insert(static_cast<const DeviceResources*>(r)->device_id());
+  }
+  EXPECT_EQ(ids, (std::set<int>{0, 1}));
+  opts.device_ids = {0, 5};
+  auto bad = services::PredictorPool::Create(SimConfig(model), 2, opts);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("device 5"), std::string::npos) << bad.status().ToString();
+}
+
 TEST_F(DeviceRuntime, AMissingDeviceOrBackendIsAClearError) {
   const std::string model = MixedModel();
   Stats().device_count = 0;
