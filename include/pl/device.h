@@ -62,6 +62,26 @@ class DeviceBackend {
   virtual Status CopyOnDevice(int device_id, void* dst, const void* src, size_t bytes, DeviceResources* res) const = 0;
   // Waits for the work queued on `res`; a DeviceError names what failed.
   virtual Status Synchronize(DeviceResources* res) const = 0;
+
+  // Optional graph capture (CUDA Graphs, Config::SwitchCudaGraph): between BeginCapture and
+  // EndCapture the work kernels queue on `res` is recorded, not run; Replay runs the recording
+  // (with the same memory addresses) on `res`. Anything a kernel does that capture does not allow
+  // (a synchronization, an allocation) makes EndCapture fail, and the runtime then runs the steps
+  // normally and stops trying for that input signature. Default: not supported.
+  virtual bool SupportsCapture() const { return false; }
+  virtual Status BeginCapture(DeviceResources* res) const {
+    (void)res;
+    return Status::Unimplemented(name() + ": no graph capture");
+  }
+  virtual StatusOr<std::shared_ptr<void>> EndCapture(DeviceResources* res) const {
+    (void)res;
+    return Status::Unimplemented(name() + ": no graph capture");
+  }
+  virtual Status Replay(void* graph, DeviceResources* res) const {
+    (void)graph;
+    (void)res;
+    return Status::Unimplemented(name() + ": no graph capture");
+  }
 };
 
 // Declares that kernels registered under `backend` run on `device`'s memory. Registering again

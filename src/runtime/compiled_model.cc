@@ -68,6 +68,7 @@ StatusOr<std::shared_ptr<const CompiledModel>> CompiledModel::CompileGraph(std::
   m->main_ = std::make_unique<CompiledGraph>();
   std::shared_ptr<const ir::Graph> shared(std::move(graph));
   PL_RETURN_IF_ERROR(m->CompileInto(shared, m->main_.get(), true));
+  if (config.cuda_graph()) m->PlanCapture();
   return std::shared_ptr<const CompiledModel>(std::move(m));
 }
 
@@ -114,6 +115,51 @@ StatusOr<const Tensor*> CompiledModel::DeviceConstant(const Tensor* host, int in
   const Tensor* p = t.get();
   device_constants_[key] = std::move(t);
   return p;
+}
+
+namespace {
+bool Contains(const std::vector<int>& v, int x);
+}  // namespace
+
+void CompiledModel::PlanCapture() {
+  const CompiledGraph& cg = *main_;
+  const auto& steps = cg.steps;
+  auto refuse = [&](std::string why) {
+    capture_begin_ = capture_end_ = -1;
+    capture_note_ = "graph capture off: " + why;
+  };
+  if (devices_.size() != 1) return refuse(devices_.empty() ? "no node runs on a device" : "nodes run on several devices");
+  if (!devices_[0].impl->SupportsCapture()) return refuse(devices_[0].backend + " cannot capture");
+  int b = 0, e = static_cast<int>(steps.size());
+  while (b < e && steps[b].copy == CompiledStep::Copy::kToDevice) ++b;
+  while (e > b && steps[e - 1].copy == CompiledStep::Copy::kToHost) --e;
+  if (b == e) return refuse("nothing to capture");
+  for (int i = 0; i < b; ++i)
+    if (!cg.values[steps[i].inputs[0]].is_graph_input) return refuse("a copy to the device reads a computed value");
+  for (int i = e; i < static_cast<int>(steps.size()); ++i)
+    if (!cg.values[steps[i].outputs[0]].is_graph_output) return refuse("a copy to the host feeds another node");
+  // Host steps inside may only compute from shapes and constants (their results are baked into
+  // the recording), never from data a replay would change.
+  std::vector<bool> shape_only(cg.values.size(), false);
+  for (size_t v = 0; v < cg.values.size(); ++v) shape_only[v] = cg.values[v].constant && cg.values[v].device == 0;
+  for (int i = b; i < e; ++i) {
+    const CompiledStep& st = steps[i];
+    if (st.copy != CompiledStep::Copy::kNone) return refuse("'" + st.info.name + "' moves a value between devices mid-graph");
+    if (st.device != 0) continue;
+    for (size_t k = 0; k < st.inputs.size(); ++k) {
+      const int v = st.inputs[k];
+      if (v < 0 || Contains(st.metadata_inputs, static_cast<int>(k))) continue;
+      if (!shape_only[v]) return refuse(st.info.Describe() + " runs on the host on computed data");
+    }
+    for (int o : st.outputs)
+      if (o >= 0) {
+        if (cg.values[o].is_graph_output) return refuse(st.info.Describe() + " computes a graph output on the host");
+        shape_only[o] = true;
+      }
+  }
+  capture_begin_ = b;
+  capture_end_ = e;
+  capture_note_ = "graph capture: steps " + std::to_string(b) + ".." + std::to_string(e) + " of " + std::to_string(steps.size());
 }
 
 namespace {

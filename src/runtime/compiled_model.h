@@ -96,6 +96,13 @@ class CompiledModel {
   size_t SharedBytes() const { return shared_bytes_; }
   // Devices (other than the host) its steps run on; step.device k refers to devices()[k - 1].
   const std::vector<DevicePlacement>& devices() const { return devices_; }
+  // Graph capture (Config::SwitchCudaGraph): the main graph's steps [begin, end) run on one
+  // device and depend only on the inputs' shapes and device data: the input copies before them
+  // and the output copies after them run on every replay. begin < 0 when capture does not apply;
+  // capture_note() says why.
+  int capture_begin() const { return capture_begin_; }
+  int capture_end() const { return capture_end_; }
+  const std::string& capture_note() const { return capture_note_; }
   // Bytes of weights uploaded to devices (once, shared by every clone).
   size_t DeviceSharedBytes() const { return device_shared_bytes_; }
   // Number of steps per backend (for logs and tests).
@@ -119,6 +126,9 @@ class CompiledModel {
   size_t shared_bytes_ = 0;
   size_t device_shared_bytes_ = 0;
   bool has_device_backend_ = false;  // some configured backend runs on a device
+  void PlanCapture();
+  int capture_begin_ = -1, capture_end_ = -1;
+  std::string capture_note_;
   std::vector<DevicePlacement> devices_;
   std::map<std::pair<const Tensor*, int>, std::unique_ptr<Tensor>> device_constants_;
 };

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
@@ -224,6 +225,7 @@ StatusOr<void*> ExecutionContext::Workspace(size_t bytes, int device) {
     if (device == 0) PL_RETURN_IF_ERROR(CheckBudget(bytes - m.workspace_capacity, "kernel workspace"));
     // The old workspace may still be read by queued device work: let that finish first.
     if (device > 0 && m.workspace) PL_RETURN_IF_ERROR(model_->devices()[device - 1].impl->Synchronize(resources(device)));
+    if (device > 0) ++mem_generation_;
     m.workspace.reset();
     m.workspace_capacity = 0;
     PL_ASSIGN_OR_RETURN(m.workspace, AllocOn(device, bytes, "kernel workspace", static_cast<int>(fault_injection::Site::kWorkspace)));
@@ -238,6 +240,7 @@ Status ExecutionContext::ReserveArenas(const ShapePlan& plan) {
     if (plan.arena_bytes[d] <= m.arena_capacity) continue;
     if (d == 0) PL_RETURN_IF_ERROR(CheckBudget(plan.arena_bytes[d] - m.arena_capacity, "activation arena"));
     if (d > 0 && m.arena) PL_RETURN_IF_ERROR(model_->devices()[d - 1].impl->Synchronize(resources(static_cast<int>(d))));
+    ++mem_generation_;  // host too: the recording's input copies land in the device arena, read from host values
     m.arena.reset();
     m.arena_capacity = 0;
     PL_ASSIGN_OR_RETURN(m.arena, AllocOn(static_cast<int>(d), plan.arena_bytes[d], "activation arena",
@@ -358,7 +361,10 @@ Status ExecutionContext::Run() {
     if (plan->valid) PL_RETURN_IF_ERROR(ReserveArenas(*plan));
   }
   bool overflow = false;
-  Status s = RunSteps(cg, &frame, plan, &overflow);
+  bool ran = false;
+  Status s;
+  if (plan && plan->valid && model_->capture_begin() >= 0) s = RunCaptured(cg, &frame, plan, &overflow, sig, &ran);
+  if (s.ok() && !ran) s = RunSteps(cg, &frame, plan, &overflow);
   // Device work still queued: wait for it (its errors surface here) before anything is reused.
   for (size_t d = 0; d < resources_.size(); ++d) {
     Status w = model_->devices()[d].impl->Synchronize(resources_[d].get());
@@ -369,6 +375,7 @@ Status ExecutionContext::Run() {
     return s;
   }
   if (plan && (!plan->valid || overflow)) {
+    captured_.erase(sig);
     BuildPlan(cg, plan);
     // Reserve the arenas now, so Memory() reports what this predictor really holds from its
     // first run on (and the second run does not pay for the allocation).
@@ -531,7 +538,59 @@ Status ExecutionContext::RunOnHost(const CompiledStep& step, const Kernel& kerne
   return Status::Ok();
 }
 
-Status ExecutionContext::RunSteps(const CompiledGraph& cg, Frame* frame, ShapePlan* plan, bool* overflow) {
+Status ExecutionContext::RunCaptured(const CompiledGraph& cg, Frame* frame, ShapePlan* plan, bool* overflow,
+                                     const std::string& sig, bool* ran) {
+  *ran = false;
+  for (const Tensor& t : inputs_)
+    if (!t.device().is_host()) return Status::Ok();  // a caller's device pointer may change between runs
+  Captured& c = captured_[sig];
+  if (c.failed) return Status::Ok();
+  const size_t b = static_cast<size_t>(model_->capture_begin()), e = static_cast<size_t>(model_->capture_end());
+  const DevicePlacement& d = model_->devices()[0];
+  DeviceResources* res = resources(1);
+  if (c.graph && c.generation == mem_generation_) {
+    PL_RETURN_IF_ERROR(RunSteps(cg, frame, plan, overflow, 0, b));
+    PL_RETURN_IF_ERROR(d.impl->Replay(c.graph.get(), res));
+    for (const auto& [v, t] : c.results) frame->values[v] = t;
+    PL_RETURN_IF_ERROR(RunSteps(cg, frame, plan, overflow, e, cg.steps.size()));
+    *ran = true;
+    return Status::Ok();
+  }
+  // Record on the second planned run of a signature (the first one settles workspaces and
+  // per-node state: algorithm searches, descriptors).
+  if (++c.planned_runs < 2) return Status::Ok();
+  PL_RETURN_IF_ERROR(RunSteps(cg, frame, plan, overflow, 0, b));
+  const uint64_t generation = mem_generation_;
+  Status s = d.impl->BeginCapture(res);
+  if (s.ok()) {
+    s = RunSteps(cg, frame, plan, overflow, b, e);
+    auto g = d.impl->EndCapture(res);
+    if (s.ok() && !g.ok()) s = g.status();
+    if (s.ok() && (*overflow || generation != mem_generation_)) s = Status::Unimplemented("memory moved while recording");
+    if (s.ok()) {
+      c.graph = std::move(g).value();
+      c.generation = generation;
+      c.results.clear();
+      for (size_t i = e; i < cg.steps.size(); ++i)
+        for (int in : cg.steps[i].inputs)
+          if (in >= 0) c.results.emplace_back(in, frame->values[in]);
+      PL_RETURN_IF_ERROR(d.impl->Replay(c.graph.get(), res));
+      PL_RETURN_IF_ERROR(RunSteps(cg, frame, plan, overflow, e, cg.steps.size()));
+      *ran = true;
+      return Status::Ok();
+    }
+  }
+  // Not capturable for this signature (a kernel synchronized, allocated or fell back): the
+  // recorded work never ran, so run the steps normally, now and from now on.
+  c.failed = true;
+  c.graph.reset();
+  PL_RETURN_IF_ERROR(RunSteps(cg, frame, plan, overflow, b, cg.steps.size()));
+  *ran = true;
+  return Status::Ok();
+}
+
+Status ExecutionContext::RunSteps(const CompiledGraph& cg, Frame* frame, ShapePlan* plan, bool* overflow,
+                                  size_t begin, size_t end) {
   auto& states = StatesFor(&cg);
   char* arenas[16] = {};
   char* const* arena_ptrs = nullptr;
@@ -539,8 +598,9 @@ Status ExecutionContext::RunSteps(const CompiledGraph& cg, Frame* frame, ShapePl
     for (size_t d = 0; d < mem_.size(); ++d) arenas[d] = static_cast<char*>(mem_[d].arena.get());
     arena_ptrs = arenas;
   }
-  if (profiling_ && frame->parent == nullptr) profile_.clear();
-  for (size_t si = 0; si < cg.steps.size(); ++si) {
+  if (profiling_ && frame->parent == nullptr && begin == 0) profile_.clear();
+  end = std::min(end, cg.steps.size());
+  for (size_t si = begin; si < end; ++si) {
     const CompiledStep& step = cg.steps[si];
     if (step.copy != CompiledStep::Copy::kNone) {
       auto t0 = std::chrono::steady_clock::now();
@@ -761,6 +821,8 @@ MemoryStats ExecutionContext::Memory() const {
 void ExecutionContext::Shrink() {
   for (size_t d = 0; d < resources_.size(); ++d) (void)model_->devices()[d].impl->Synchronize(resources_[d].get());
   plans_.clear();
+  captured_.clear();
+  ++mem_generation_;
   for (auto& m : mem_) m = DeviceMemory();
   states_.clear();
 }

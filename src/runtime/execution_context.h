@@ -63,7 +63,11 @@ class ExecutionContext {
   Status RunOnHost(const CompiledStep& step, const Kernel& kernel, std::unique_ptr<KernelState>* state, Frame* frame,
                    ShapePlan* plan, bool* overflow, int si);
   Status ValidateInputs(std::string* signature);
-  Status RunSteps(const CompiledGraph& cg, Frame* frame, ShapePlan* plan, bool* overflow);
+  Status RunSteps(const CompiledGraph& cg, Frame* frame, ShapePlan* plan, bool* overflow, size_t begin = 0,
+                  size_t end = SIZE_MAX);
+  // Config::SwitchCudaGraph: runs the main graph's capturable steps from a recording.
+  Status RunCaptured(const CompiledGraph& cg, Frame* frame, ShapePlan* plan, bool* overflow, const std::string& sig,
+                     bool* ran);
   static std::string InputSignature(const CompiledStep& step, const Frame& frame);
   void BuildPlan(const CompiledGraph& cg, ShapePlan* plan);
   static void FreeDead(const CompiledGraph& cg, Frame* frame, int si);
@@ -76,6 +80,18 @@ class ExecutionContext {
   std::unordered_map<std::string, ShapePlan> plans_;
   std::vector<DeviceMemory> mem_;  // [0] host, [k] device k
   std::vector<std::unique_ptr<DeviceResources>> resources_;  // per device of the model
+  // Graph capture per input signature: the recording, the addresses it was made with (any
+  // device arena or workspace reallocation makes it stale), and the values it leaves behind for
+  // the copies after it.
+  struct Captured {
+    int planned_runs = 0;
+    bool failed = false;
+    std::shared_ptr<void> graph;
+    uint64_t generation = 0;
+    std::vector<std::pair<int, Tensor>> results;
+  };
+  std::unordered_map<std::string, Captured> captured_;
+  uint64_t mem_generation_ = 1;  // bumped whenever device memory a recording may use moves
   int intra_op_threads_ = 1;
   size_t max_tensor_bytes_ = SIZE_MAX;  // Config::max_tensor_bytes, 0 resolved to physical memory
   size_t max_predictor_bytes_ = SIZE_MAX;  // Config::max_predictor_bytes, likewise

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -60,7 +61,15 @@ SimStats& Stats() {
 struct SimResources : DeviceResources {
   std::atomic<int64_t> queued{0};  // the fake stream: work queued since the last Synchronize
   int64_t synced = 0;
+  // Graph capture: while capturing, kernels record closures instead of (only) running.
+  bool capturing = false;
+  bool capture_broken = false;
+  std::vector<std::function<void()>> recording;
 };
+struct SimGraph {
+  std::vector<std::function<void()>> steps;
+};
+std::atomic<int> g_captures{0}, g_replays{0};
 
 class SimDevice : public DeviceBackend {
  public:
@@ -116,8 +125,34 @@ class SimDevice : public DeviceBackend {
   Status Synchronize(DeviceResources* res) const override {
     if (res) {
       auto* r = static_cast<SimResources*>(res);
+      if (r->capturing) {  // as CUDA: a synchronization invalidates the capture
+        r->capture_broken = true;
+        return Status::DeviceError("sim: synchronize while capturing");
+      }
       r->synced += r->queued.exchange(0);
     }
+    return Status::Ok();
+  }
+  bool SupportsCapture() const override { return true; }
+  Status BeginCapture(DeviceResources* res) const override {
+    auto* r = static_cast<SimResources*>(res);
+    r->capturing = true;
+    r->capture_broken = false;
+    r->recording.clear();
+    return Status::Ok();
+  }
+  StatusOr<std::shared_ptr<void>> EndCapture(DeviceResources* res) const override {
+    auto* r = static_cast<SimResources*>(res);
+    r->capturing = false;
+    if (r->capture_broken) return Status::DeviceError("sim: capture invalidated");
+    auto g = std::make_shared<SimGraph>();
+    g->steps = std::move(r->recording);
+    g_captures++;
+    return std::shared_ptr<void>(g);
+  }
+  Status Replay(void* graph, DeviceResources* res) const override {
+    for (auto& f : static_cast<SimGraph*>(graph)->steps) f();
+    g_replays++;
     return Status::Ok();
   }
 };
@@ -127,9 +162,11 @@ std::mutex g_seen_mu;
 std::set<const void*> g_seen_resources;
 
 // Forwards to the executor's context, checking that outputs and workspace are device memory.
+// While capturing (as on CUDA, recorded work does not run), outputs get their device memory but
+// the kernel writes into scratch host tensors, leaving device memory untouched.
 class CheckingContext final : public KernelContext {
  public:
-  explicit CheckingContext(KernelContext& real) : real_(real) {}
+  CheckingContext(KernelContext& real, bool capturing) : real_(real), capturing_(capturing) {}
   int NumInputs() const override { return real_.NumInputs(); }
   const Tensor* Input(int i) const override { return real_.Input(i); }
   int NumOutputs() const override { return real_.NumOutputs(); }
@@ -138,8 +175,14 @@ class CheckingContext final : public KernelContext {
     PL_ASSIGN_OR_RETURN(Tensor* t, real_.Output(i, shape, dtype));
     if (t->device().type != DeviceType::kPlugin || (t->ByteSize() > 0 && !Stats().Owns(t->RawData())))
       return Status::Internal(real_.node().Describe() + ": output " + std::to_string(i) + " is not device memory");
-    return t;
+    if (outputs_.size() <= static_cast<size_t>(i)) outputs_.resize(i + 1, nullptr);
+    outputs_[i] = t;
+    if (!capturing_) return t;
+    if (scratch_.size() <= static_cast<size_t>(i)) scratch_.resize(i + 1);
+    PL_ASSIGN_OR_RETURN(scratch_[i], Tensor::Create(dtype, shape));
+    return &scratch_[i];
   }
+  const std::vector<Tensor*>& outputs() const { return outputs_; }
   DataType OutputType(int i) const override { return real_.OutputType(i); }
   StatusOr<void*> Workspace(size_t bytes) override {
     PL_ASSIGN_OR_RETURN(void* w, real_.Workspace(bytes));
@@ -153,6 +196,38 @@ class CheckingContext final : public KernelContext {
 
  private:
   KernelContext& real_;
+  bool capturing_;
+  std::vector<Tensor*> outputs_;
+  std::vector<Tensor> scratch_;
+};
+
+// What a recorded kernel sees on replay: the same memory as when it was recorded.
+class ReplayContext final : public KernelContext {
+ public:
+  ReplayContext(const NodeInfo* node, std::vector<Tensor> inputs, std::vector<Tensor> outputs)
+      : node_(node), inputs_(std::move(inputs)), outputs_(std::move(outputs)) {}
+  int NumInputs() const override { return static_cast<int>(inputs_.size()); }
+  const Tensor* Input(int i) const override { return inputs_[i].dtype() == DataType::kUndefined ? nullptr : &inputs_[i]; }
+  int NumOutputs() const override { return static_cast<int>(outputs_.size()); }
+  bool OutputRequested(int i) const override { return outputs_[i].dtype() != DataType::kUndefined; }
+  StatusOr<Tensor*> Output(int i, const Shape& shape, DataType dtype) override {
+    if (outputs_[i].shape() != shape || outputs_[i].dtype() != dtype) return Status::Internal("replay: output moved");
+    return &outputs_[i];
+  }
+  DataType OutputType(int i) const override { return outputs_[i].dtype(); }
+  StatusOr<void*> Workspace(size_t bytes) override {
+    ws_.resize(bytes);
+    return ws_.data();
+  }
+  std::unique_ptr<KernelState>& state() override { return state_; }
+  int intra_op_threads() const override { return 1; }
+  const NodeInfo& node() const override { return *node_; }
+
+ private:
+  const NodeInfo* node_;
+  std::vector<Tensor> inputs_, outputs_;
+  std::vector<char> ws_;
+  std::unique_ptr<KernelState> state_;
 };
 
 // Runs cpu_ref's kernel for the node on device memory, after checking where every input lives.
@@ -191,8 +266,24 @@ class SimKernel : public Kernel {
         return Status::Internal(ctx.node().Describe() + ": input " + std::to_string(i) + " is not device memory");
     }
     res->queued++;
-    CheckingContext checked(ctx);
-    return inner_->Compute(checked);
+    CheckingContext checked(ctx, res->capturing);
+    PL_RETURN_IF_ERROR(inner_->Compute(checked));
+    if (res->capturing) {
+      // Recorded work runs on replay only: a closure that computes it over the same memory.
+      std::vector<Tensor> in(ctx.NumInputs()), out(ctx.NumOutputs());
+      for (int i = 0; i < ctx.NumInputs(); ++i)
+        if (ctx.Input(i)) in[i] = *ctx.Input(i);
+      for (size_t i = 0; i < checked.outputs().size(); ++i)
+        if (checked.outputs()[i]) out[i] = *checked.outputs()[i];
+      const Kernel* inner = inner_.get();
+      const NodeInfo* node = &ctx.node();
+      res->recording.push_back([inner, node, in, out] {
+        ReplayContext rc(node, in, out);
+        Status s = inner->Compute(rc);
+        EXPECT_TRUE(s.ok()) << s.ToString();
+      });
+    }
+    return Status::Ok();
   }
 
  private:
@@ -571,6 +662,61 @@ TEST_F(DeviceRuntime, APoolSpreadsOverSeveralDevicesWithOneWeightCopyEach) {
   auto bad = services::PredictorPool::Create(SimConfig(model), 2, opts);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("device 5"), std::string::npos) << bad.status().ToString();
+}
+
+TEST_F(DeviceRuntime, GraphCaptureRecordsOnceAndReplaysWithNewInputs) {
+  // All on the device (Conv, Relu, Mul, Reshape with a host shape, Softmax rank 2, Shape).
+  Tensor x = T_<float>({1, 3, 8, 8}, Ramp(192, 0.37f, 0.1f));
+  x.set_name("x");
+  Tensor w = T_<float>({4, 3, 3, 3}, Ramp(108, 0.91f, 0.f));
+  w.set_name("w");
+  Tensor shape = T_<int64_t>({2}, {4, -1});
+  shape.set_name("shape");
+  std::vector<NodeSpec> nodes = {{"Conv", "", {"x", "w"}, {"c"}, {AttrInts("pads", {1, 1, 1, 1})}},
+                                 {"Relu", "", {"c"}, {"r"}, {}},
+                                 {"Mul", "", {"r", "r"}, {"m"}, {}},
+                                 {"Reshape", "", {"m", "shape"}, {"rs"}, {}},
+                                 {"Softmax", "", {"rs"}, {"y"}, {AttrInt("axis", 1)}}};
+  const std::string model = BuildModel(nodes, {x}, {w, shape}, {"y"});
+  auto ref = CreatePredictor(RefConfig(model));
+  Config c = SimConfig(model);
+  c.SwitchCudaGraph(true);
+  auto sim = CreatePredictor(c);
+  ASSERT_TRUE(ref.ok() && sim.ok()) << sim.status().ToString();
+  const int captures0 = g_captures.load(), replays0 = g_replays.load();
+  for (int run = 0; run < 6; ++run) {
+    Tensor xr = T_<float>({1, 3, 8, 8}, Ramp(192, 0.37f + 0.01f * run, 0.1f * run));
+    xr.set_name("x");
+    SCOPED_TRACE("run " + std::to_string(run));
+    ExpectBitIdentical(RunOrDie(sim->get(), {xr}), RunOrDie(ref->get(), {xr}));
+  }
+  // Run 1 records the plan, run 2 settles, run 3 records (and replays once), runs 4-6 replay.
+  EXPECT_EQ(g_captures.load() - captures0, 1);
+  EXPECT_EQ(g_replays.load() - replays0, 4);
+  // A clone records its own.
+  auto clone = (*sim)->Clone();
+  ASSERT_TRUE(clone.ok());
+  for (int run = 0; run < 4; ++run) ExpectBitIdentical(RunOrDie(clone->get(), {x}), RunOrDie(ref->get(), {x}));
+  EXPECT_EQ(g_captures.load() - captures0, 2);
+}
+
+TEST_F(DeviceRuntime, GraphCaptureFallsBackWhenAKernelCannotBeRecorded) {
+  // Softmax on rank 3 declines at run time: its host fallback synchronizes, which breaks the
+  // capture; the runtime runs the steps normally and stops trying.
+  Tensor x = T_<float>({2, 3, 4}, Ramp(24, 0.5f, 0.f));
+  x.set_name("x");
+  std::vector<NodeSpec> nodes = {{"Relu", "", {"x"}, {"a"}, {}},
+                                 {"Softmax", "", {"a"}, {"s"}, {AttrInt("axis", 2)}},
+                                 {"Relu", "", {"s"}, {"y"}, {}}};
+  const std::string model = BuildModel(nodes, {x}, {}, {"y"});
+  auto ref = CreatePredictor(RefConfig(model));
+  Config c = SimConfig(model);
+  c.SwitchCudaGraph(true);
+  auto sim = CreatePredictor(c);
+  ASSERT_TRUE(ref.ok() && sim.ok());
+  const int captures0 = g_captures.load();
+  for (int run = 0; run < 5; ++run) ExpectBitIdentical(RunOrDie(sim->get(), {x}), RunOrDie(ref->get(), {x}));
+  EXPECT_EQ(g_captures.load() - captures0, 0);
 }
 
 TEST_F(DeviceRuntime, AMissingDeviceOrBackendIsAClearError) {
