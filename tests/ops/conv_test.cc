@@ -244,4 +244,17 @@ TEST(Conv, RejectsBadShapesAndAttributes) {
 }
 
 }  // namespace
+TEST(Conv, ZeroInputChannelsGiveTheBias) {
+  // Nothing to sum: each output is its channel's bias (a GEMM with K = 0 once divided by zero).
+  Tensor x = T_<float>({1, 0, 5, 5}, std::vector<float>{});
+  Tensor w = T_<float>({4, 0, 3, 3}, std::vector<float>{});
+  Tensor b = T_<float>({4}, {1, -2, 3, 0.5f});
+  auto y = RunConv({x, w, b}, {AttrInts("pads", {1, 1, 1, 1})});
+  ASSERT_TRUE(y.ok()) << y.status().ToString();
+  ASSERT_EQ(y->shape(), (Shape{1, 4, 5, 5}));
+  const float* d = y->Data<float>();
+  for (int c = 0; c < 4; ++c)
+    for (int p = 0; p < 25; ++p) ASSERT_EQ(d[c * 25 + p], b.Data<float>()[c]);
+}
+
 }  // namespace pl::test

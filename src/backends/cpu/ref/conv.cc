@@ -320,6 +320,15 @@ class ConvKernel final : public Kernel {
     if (y->NumElements() == 0) return Status::Ok();
     const T* bias = b ? b->Data<T>() : nullptr;
     const int threads = std::max(1, ctx.intra_op_threads());
+    if (s.in_cg * s.kernel_size == 0) {
+      // Nothing to sum (zero input channels, or an empty kernel): each output is its bias.
+      T* yd = y->MutableData<T>();
+      const int64_t plane = s.out_size;
+      for (int64_t n = 0; n < s.batch; ++n)
+        for (int64_t c = 0; c < s.out_c; ++c)
+          std::fill(yd + (n * s.out_c + c) * plane, yd + (n * s.out_c + c + 1) * plane, bias ? bias[c] : T(0));
+      return Status::Ok();
+    }
     if constexpr (std::is_same_v<T, float>) {
       if (s.in_cg == 1 && s.group > 1 && s.nd <= 2) {
         RunDepthwise(s, x->Data<float>(), w->Data<float>(), bias, y->MutableData<float>(), threads);
