@@ -45,5 +45,6 @@ template <> struct UIntOf<1> { using type = uint8_t; };
 template <> struct UIntOf<2> { using type = uint16_t; };
 template <> struct UIntOf<4> { using type = uint32_t; };
 template <> struct UIntOf<8> { using type = uint64_t; };
+template <> struct UIntOf<16> { using type = uint4; };
 
 }  // namespace pl::cuda
