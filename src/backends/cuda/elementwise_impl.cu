@@ -109,11 +109,23 @@ __device__ __forceinline__ auto Binary(T x, T z) {
   }
 }
 
+// Index of the per-channel operand for output element i: (i / inner) % C.
+__device__ __forceinline__ int64_t ChannelOf(int64_t i, int64_t inner, int64_t C, bool small) {
+  if (small) return static_cast<int64_t>((static_cast<uint32_t>(i) / static_cast<uint32_t>(inner)) % static_cast<uint32_t>(C));
+  return (i / inner) % C;
+}
+
+// mode: 0 same shapes, 1 a scalar, 2 b scalar, 3 general broadcast, 4 b per-channel, 5 a per-channel.
 template <BinaryOp kOp, typename T, typename O>
 __global__ void BinaryKernel(const T* __restrict__ a, const T* __restrict__ b, O* __restrict__ out, int64_t n,
-                             BcastParams p, int mode) {
+                             BcastParams p, int mode, int64_t C, int64_t inner) {
   const int64_t stride = GridStride();
-  if (mode == 0) {
+  const bool small = n < (int64_t{1} << 31);
+  if (mode == 4) {
+    for (int64_t i = GlobalThread(); i < n; i += stride) out[i] = Binary<kOp, T>(a[i], b[ChannelOf(i, inner, C, small)]);
+  } else if (mode == 5) {
+    for (int64_t i = GlobalThread(); i < n; i += stride) out[i] = Binary<kOp, T>(a[ChannelOf(i, inner, C, small)], b[i]);
+  } else if (mode == 0) {
     for (int64_t i = GlobalThread(); i < n; i += stride) out[i] = Binary<kOp, T>(a[i], b[i]);
   } else if (mode == 1) {
     const T av = a[0];
@@ -130,26 +142,55 @@ __global__ void BinaryKernel(const T* __restrict__ a, const T* __restrict__ b, O
   }
 }
 
+struct Mode {
+  int mode = 3;
+  int64_t C = 1, inner = 1;
+};
+
 template <BinaryOp kOp, typename T>
-void RunBinary(const void* a, const void* b, void* out, int64_t n, const BcastParams& p, int mode, cudaStream_t s) {
+void RunBinary(const void* a, const void* b, void* out, int64_t n, const BcastParams& p, Mode m, cudaStream_t s) {
   constexpr bool kCmp = kOp >= BinaryOp::kEqual;
   using O = std::conditional_t<kCmp, bool, T>;
   BinaryKernel<kOp, T, O><<<GridFor(n), kBlock, 0, s>>>(static_cast<const T*>(a), static_cast<const T*>(b),
-                                                        static_cast<O*>(out), n, p, mode);
+                                                        static_cast<O*>(out), n, p, m.mode, m.C, m.inner);
 }
 
 template <BinaryOp kOp>
-void RunBinaryTyped(ElemType t, const void* a, const void* b, void* out, int64_t n, const BcastParams& p, int mode,
+void RunBinaryTyped(ElemType t, const void* a, const void* b, void* out, int64_t n, const BcastParams& p, Mode m,
                     cudaStream_t s) {
   switch (t) {
-    case ElemType::kF32: return RunBinary<kOp, float>(a, b, out, n, p, mode, s);
+    case ElemType::kF32: return RunBinary<kOp, float>(a, b, out, n, p, m, s);
     case ElemType::kI32:
-      if constexpr (kOp != BinaryOp::kPow) return RunBinary<kOp, int32_t>(a, b, out, n, p, mode, s);
+      if constexpr (kOp != BinaryOp::kPow) return RunBinary<kOp, int32_t>(a, b, out, n, p, m, s);
       break;
     case ElemType::kI64:
-      if constexpr (kOp != BinaryOp::kPow) return RunBinary<kOp, int64_t>(a, b, out, n, p, mode, s);
+      if constexpr (kOp != BinaryOp::kPow) return RunBinary<kOp, int64_t>(a, b, out, n, p, m, s);
       break;
   }
+}
+
+// Operand j of p is the full output (contiguous strides) / varies along exactly one merged dim
+// with stride 1 (a per-channel vector: C = that dim, inner = the dims after it).
+bool IsFull(const BcastParams& p, int j) {
+  int64_t st = 1;
+  for (int d = p.rank - 1; d >= 0; --d) {
+    if (p.strides[j][d] != st) return false;
+    st *= p.dims[d];
+  }
+  return true;
+}
+bool IsChannel(const BcastParams& p, int j, int64_t* C, int64_t* inner) {
+  int found = -1;
+  for (int d = 0; d < p.rank; ++d) {
+    if (p.strides[j][d] == 0) continue;
+    if (found >= 0 || p.strides[j][d] != 1) return false;
+    found = d;
+  }
+  if (found < 0) return false;
+  *C = p.dims[found];
+  *inner = 1;
+  for (int d = found + 1; d < p.rank; ++d) *inner *= p.dims[d];
+  return true;
 }
 
 // ------------------------------------------------------------------ Where / Not
@@ -274,9 +315,14 @@ void LaunchUnaryF32(UnaryOp op, const float* x, float* y, int64_t n, float a, fl
 void LaunchBinary(BinaryOp op, ElemType t, const void* a, const void* b, void* out, int64_t n, const BcastParams& p,
                   bool same, bool a_scalar, bool b_scalar, cudaStream_t s) {
   if (n <= 0) return;
-  const int mode = same ? 0 : (a_scalar && !b_scalar && p.rank <= 1) ? 1 : (b_scalar && !a_scalar && p.rank <= 1) ? 2 : 3;
+  Mode m;
+  if (same) m.mode = 0;
+  else if (a_scalar && !b_scalar && p.rank <= 1) m.mode = 1;
+  else if (b_scalar && !a_scalar && p.rank <= 1) m.mode = 2;
+  else if (IsFull(p, 0) && IsChannel(p, 1, &m.C, &m.inner)) m.mode = 4;
+  else if (IsFull(p, 1) && IsChannel(p, 0, &m.C, &m.inner)) m.mode = 5;
   switch (op) {
-#define PL_CASE(name) case BinaryOp::name: return RunBinaryTyped<BinaryOp::name>(t, a, b, out, n, p, mode, s);
+#define PL_CASE(name) case BinaryOp::name: return RunBinaryTyped<BinaryOp::name>(t, a, b, out, n, p, m, s);
     PL_CASE(kAdd) PL_CASE(kSub) PL_CASE(kMul) PL_CASE(kDiv) PL_CASE(kPow) PL_CASE(kEqual) PL_CASE(kGreater)
     PL_CASE(kLess) PL_CASE(kGreaterOrEqual) PL_CASE(kLessOrEqual)
 #undef PL_CASE

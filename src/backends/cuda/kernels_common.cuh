@@ -29,6 +29,18 @@ template <int K>
 __device__ __forceinline__ void BcastOffsets(int64_t i, const BcastParams& p, int64_t* off) {
 #pragma unroll
   for (int k = 0; k < K; ++k) off[k] = 0;
+  if (p.small) {  // 32-bit division is several times cheaper than 64-bit
+    uint32_t u = static_cast<uint32_t>(i);
+    for (int d = p.rank - 1; d >= 0; --d) {
+      const uint32_t dim = static_cast<uint32_t>(p.dims[d]);
+      const uint32_t q = u / dim;
+      const int64_t c = static_cast<int64_t>(u - q * dim);
+      u = q;
+#pragma unroll
+      for (int k = 0; k < K; ++k) off[k] += c * p.strides[k][d];
+    }
+    return;
+  }
   for (int d = p.rank - 1; d >= 0; --d) {
     const int64_t dim = p.dims[d];
     const int64_t q = i / dim;

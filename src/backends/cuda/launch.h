@@ -22,6 +22,7 @@ inline constexpr int kMaxCopyDims = 16;  // strided copies (Tile views have twic
 // dim in that input (0 where it broadcasts).
 struct BcastParams {
   int rank = 0;
+  int small = 0;  // every output index fits 32 bits: kernels decode with 32-bit division
   int64_t dims[kMaxDims] = {};
   int64_t strides[3][kMaxDims] = {};
 };
@@ -30,6 +31,7 @@ struct BcastParams {
 // elements, may be 0 or negative).
 struct CopyParams {
   int rank = 0;
+  int small = 0;  // every output index fits 32 bits
   int64_t dims[kMaxCopyDims] = {};
   int64_t strides[kMaxCopyDims] = {};
 };
@@ -74,6 +76,9 @@ inline bool MakeBcastParams(const std::vector<int64_t>& out, const std::vector<c
   if (dims.size() > static_cast<size_t>(kMaxDims) || k > 3) return false;
   *p = BcastParams{};
   p->rank = static_cast<int>(dims.size());
+  int64_t total = 1;
+  for (int64_t d : dims) total *= d;
+  p->small = total < (int64_t{1} << 31) ? 1 : 0;
   for (size_t d = 0; d < dims.size(); ++d) {
     p->dims[d] = dims[d];
     for (size_t j = 0; j < k; ++j) p->strides[j][d] = strides[j][d];
@@ -98,6 +103,9 @@ inline bool MakeCopyParams(const std::vector<int64_t>& dims, const std::vector<i
   if (d2.size() > static_cast<size_t>(kMaxCopyDims)) return false;
   *p = CopyParams{};
   p->rank = static_cast<int>(d2.size());
+  int64_t total = 1;
+  for (int64_t d : d2) total *= d;
+  p->small = total < (int64_t{1} << 31) ? 1 : 0;
   for (size_t d = 0; d < d2.size(); ++d) {
     p->dims[d] = d2[d];
     p->strides[d] = s2[d];
@@ -119,7 +127,8 @@ enum class BinaryOp { kAdd, kSub, kMul, kDiv, kPow, kEqual, kGreater, kLess, kGr
 enum class ElemType { kF32, kI32, kI64 };
 // Arithmetic (Add..Pow): out has the inputs' type; comparisons: out is bool. p.strides[0] / [1]
 // index a / b. `same` (a, b and out all of p's element count, no broadcasting) and `a_scalar` /
-// `b_scalar` select fast paths; otherwise p is used. Integer Div by 0 yields 0 (no error on the
+// `b_scalar` select fast paths, and so does a per-channel operand (one operand full, the other
+// varying along one merged dim only, read at (i / inner) % C); otherwise p is used. Integer Div by 0 yields 0 (no error on the
 // device), INT_MIN / -1 wraps.
 void LaunchBinary(BinaryOp op, ElemType t, const void* a, const void* b, void* out, int64_t n, const BcastParams& p,
                   bool same, bool a_scalar, bool b_scalar, cudaStream_t stream);

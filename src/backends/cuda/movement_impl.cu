@@ -27,11 +27,22 @@ inline int UnitFor(std::initializer_list<uint64_t> v) {
 template <typename U>
 __global__ void StridedCopyKernel(const U* __restrict__ src, U* __restrict__ dst, int64_t n, CopyParams p) {
   for (int64_t i = GlobalThread(); i < n; i += GridStride()) {
-    int64_t rem = i, off = 0;
-    for (int d = p.rank - 1; d >= 0; --d) {
-      const int64_t q = rem / p.dims[d];
-      off += (rem - q * p.dims[d]) * p.strides[d];
-      rem = q;
+    int64_t off = 0;
+    if (p.small) {
+      uint32_t rem = static_cast<uint32_t>(i);
+      for (int d = p.rank - 1; d >= 0; --d) {
+        const uint32_t dim = static_cast<uint32_t>(p.dims[d]);
+        const uint32_t q = rem / dim;
+        off += static_cast<int64_t>(rem - q * dim) * p.strides[d];
+        rem = q;
+      }
+    } else {
+      int64_t rem = i;
+      for (int d = p.rank - 1; d >= 0; --d) {
+        const int64_t q = rem / p.dims[d];
+        off += (rem - q * p.dims[d]) * p.strides[d];
+        rem = q;
+      }
     }
     dst[i] = src[off];
   }
