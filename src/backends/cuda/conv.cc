@@ -187,6 +187,7 @@ struct ConvPlan {
   cudnnConvolutionFwdAlgo_t fwd = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
   cudnnConvolutionBwdDataAlgo_t bwd = CUDNN_CONVOLUTION_BWD_DATA_ALGO_0;
   size_t cudnn_ws = 0;
+  bool fallback = false;  // the algorithm is the fallback one (UseFallbackAlgorithm ran)
   Geom g;
   Shape y_shape;
   // Conv: pad X into the workspace first. ConvTranspose: compute into the workspace, crop into Y.
@@ -282,6 +283,7 @@ Status PickForward(const std::string& me, cudnnHandle_t h, bool tf32, ConvPlan* 
     return Status::Unimplemented(me + ": cuDNN has no forward algorithm for this geometry (" +
                                  cudnnGetErrorString(s) + ")");
   p->fwd = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
+  p->fallback = true;
   p->cudnn_ws = ws;
   return Status::Ok();
 }
@@ -314,6 +316,7 @@ Status PickBackwardData(const std::string& me, cudnnHandle_t h, bool tf32, ConvP
     return Status::Unimplemented(me + ": cuDNN has no backward-data algorithm for this geometry (" +
                                  cudnnGetErrorString(s) + ")");
   p->bwd = CUDNN_CONVOLUTION_BWD_DATA_ALGO_0;
+  p->fallback = true;
   p->cudnn_ws = ws;
   return Status::Ok();
 }
@@ -409,6 +412,31 @@ StatusOr<std::unique_ptr<ConvPlan>> BuildPlan(const std::string& me, cudnnHandle
   return p;
 }
 
+bool NotSupported(cudnnStatus_t s) {
+  return static_cast<int>(s) >= static_cast<int>(CUDNN_STATUS_NOT_SUPPORTED) && static_cast<int>(s) < 4000;
+}
+
+// Switches a plan to implicit GEMM (forward) / algorithm 0 (backward data) with FMA math, the
+// algorithms that take every geometry; Unimplemented if they need more workspace than `ws_have`.
+Status UseFallbackAlgorithm(const std::string& me, cudnnHandle_t h, bool transpose, size_t ws_have, ConvPlan* p) {
+  p->fallback = true;
+  PL_CUDNN_RETURN_IF_ERROR(cudnnSetConvolutionMathType(p->conv, CUDNN_FMA_MATH));
+  size_t ws = 0;
+  cudnnStatus_t s;
+  if (!transpose) {
+    p->fwd = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
+    s = cudnnGetConvolutionForwardWorkspaceSize(h, p->x, p->w, p->conv, p->y, p->fwd, &ws);
+  } else {
+    p->bwd = CUDNN_CONVOLUTION_BWD_DATA_ALGO_0;
+    s = cudnnGetConvolutionBackwardDataWorkspaceSize(h, p->w, p->x, p->conv, p->y, p->bwd, &ws);
+  }
+  if (s != CUDNN_STATUS_SUCCESS || ws > ws_have)
+    return Status::Unimplemented(me + ": cuDNN refused the chosen algorithm and the fallback one (" +
+                                 cudnnGetErrorString(s) + ", workspace " + std::to_string(ws) + " bytes)");
+  p->cudnn_ws = ws;
+  return Status::Ok();
+}
+
 class CudaConvKernel : public Kernel {
  public:
   explicit CudaConvKernel(bool transpose) : transpose_(transpose) {}
@@ -481,7 +509,7 @@ class CudaConvKernel : public Kernel {
       if (state->plans.size() >= static_cast<size_t>(kMaxPlans)) state->plans.clear();
       it = state->plans.emplace(std::move(key), std::move(plan)).first;
     }
-    const ConvPlan& p = *it->second;
+    ConvPlan& p = *it->second;
 
     const size_t shift_bytes = p.shift ? AlignUp(static_cast<size_t>(p.shift_elems) * sizeof(float)) : 0;
     const size_t total = shift_bytes + p.cudnn_ws;
@@ -491,27 +519,40 @@ class CudaConvKernel : public Kernel {
       const uintptr_t u = reinterpret_cast<uintptr_t>(raw);
       ws = reinterpret_cast<char*>((u + kAlign - 1) / kAlign * kAlign);
     }
+    const size_t ws_have = p.cudnn_ws;
     float* shift_buf = p.shift ? reinterpret_cast<float*>(ws) : nullptr;
-    void* cudnn_ws = p.cudnn_ws ? ws + shift_bytes : nullptr;
+    void* cudnn_ws = ws_have ? ws + shift_bytes : nullptr;
     const float one = 1.f, zero = 0.f;
-    if (!transpose_) {
-      const float* xin = x->Data<float>();
-      if (p.shift) {
-        PL_CUDA_RETURN_IF_ERROR(LaunchShiftCopy(xin, shift_buf, p.shift_planes, g.nd, p.shift_src.data(),
-                                                p.shift_dst.data(), p.shift_off.data(), res->stream));
-        xin = shift_buf;
-      }
-      PL_CUDNN_RETURN_IF_ERROR(cudnnConvolutionForward(res->cudnn, &one, p.x, xin, p.w, w->Data<float>(), p.conv,
-                                                       p.fwd, cudnn_ws, p.cudnn_ws, &zero, p.y, yp));
-    } else {
-      float* dx = p.shift ? shift_buf : yp;
-      PL_CUDNN_RETURN_IF_ERROR(cudnnConvolutionBackwardData(res->cudnn, &one, p.w, w->Data<float>(), p.x,
-                                                            x->Data<float>(), p.conv, p.bwd, cudnn_ws, p.cudnn_ws,
-                                                            &zero, p.y, dx));
-      if (p.shift)
-        PL_CUDA_RETURN_IF_ERROR(LaunchShiftCopy(dx, yp, p.shift_planes, g.nd, p.shift_src.data(), p.shift_dst.data(),
-                                                p.shift_off.data(), res->stream));
+    const float* xin = x->Data<float>();
+    float* dst = transpose_ && p.shift ? shift_buf : yp;
+    if (!transpose_ && p.shift) {
+      PL_CUDA_RETURN_IF_ERROR(LaunchShiftCopy(xin, shift_buf, p.shift_planes, g.nd, p.shift_src.data(),
+                                              p.shift_dst.data(), p.shift_off.data(), res->stream));
+      xin = shift_buf;
     }
+    auto run = [&]() {
+      return transpose_ ? cudnnConvolutionBackwardData(res->cudnn, &one, p.w, w->Data<float>(), p.x, xin, p.conv, p.bwd,
+                                                       cudnn_ws, p.cudnn_ws, &zero, p.y, dst)
+                        : cudnnConvolutionForward(res->cudnn, &one, p.x, xin, p.w, w->Data<float>(), p.conv, p.fwd,
+                                                  cudnn_ws, p.cudnn_ws, &zero, p.y, dst);
+    };
+    cudnnStatus_t st = run();
+    // An algorithm the heuristics offered but cuDNN then refuses for this geometry (a host-side
+    // refusal, nothing ran): fall back once, for good, to the plain implicit GEMM.
+    if (NotSupported(st) && !p.fallback) {
+      PL_RETURN_IF_ERROR(UseFallbackAlgorithm(me, res->cudnn, transpose_, ws_have, &p));
+      st = run();
+    }
+    if (st != CUDNN_STATUS_SUCCESS) {
+      const std::string call = std::string(transpose_ ? "cudnnConvolutionBackwardData" : "cudnnConvolutionForward") +
+                               ": " + cudnnGetErrorString(st);
+      if (NotSupported(st)) return Status::Unimplemented(me + ": " + call);
+      (void)cudaGetLastError();
+      return Status::DeviceError(me + ": " + call);
+    }
+    if (transpose_ && p.shift)
+      PL_CUDA_RETURN_IF_ERROR(LaunchShiftCopy(dst, yp, p.shift_planes, g.nd, p.shift_src.data(), p.shift_dst.data(),
+                                              p.shift_off.data(), res->stream));
     return RunEpilogue(ctx, y, bias, 1, post);
   }
 
