@@ -157,10 +157,15 @@ bool LaunchCast(int from_dtype, int to_dtype, const void* x, void* y, int64_t n,
 void LaunchStridedCopy(const void* src, void* dst, size_t elem_size, int64_t n, const CopyParams& p,
                        cudaStream_t stream);
 
-// Gather along one axis: data viewed as [outer, axis_dim, inner], indices (normalized, int64, on
-// the device) of count m: out[o, j, i] = data[o, idx[j], i]. elem_size 1/2/4/8.
-void LaunchGather(const void* data, const int64_t* idx, void* out, size_t elem_size, int64_t outer, int64_t axis_dim,
-                  int64_t m, int64_t inner, cudaStream_t stream);
+// Gather along one axis: data viewed as [outer, axis_dim, inner], m normalized indices:
+// out[o, j, i] = data[o, idx[j], i]. The indices are int64 in device memory (`dev_idx`) or, for
+// m <= kGatherInline, passed by value in `inline_idx` (dev_idx null): no host->device copy.
+inline constexpr int kGatherInline = 32;
+struct GatherInline {
+  int64_t idx[kGatherInline] = {};
+};
+void LaunchGather(const void* data, const int64_t* dev_idx, const GatherInline& inline_idx, void* out, size_t elem_size,
+                  int64_t outer, int64_t axis_dim, int64_t m, int64_t inner, cudaStream_t stream);
 
 // Concat/Split: copies `rows` rows of row_bytes each from src (row pitch src_pitch bytes) to dst
 // (row pitch dst_pitch bytes), in the widest unit (16/8/4/2/1 bytes) the sizes and pointers allow.

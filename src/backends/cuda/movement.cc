@@ -629,9 +629,17 @@ class GatherKernel final : public Kernel {
     char* dst = static_cast<char*>(y->RawMutableData());
     if (outer == 1 && m == 1)  // one slice (a constant index, typical of shape code): a plain copy
       return CopyDevice(dst, src + static_cast<size_t>(idx[0] * inner) * esz, static_cast<size_t>(inner) * esz, s);
-    PL_ASSIGN_OR_RETURN(void* ws, ctx.Workspace(static_cast<size_t>(m) * sizeof(int64_t)));
-    PL_RETURN_IF_ERROR(Upload(ws, idx.data(), static_cast<size_t>(m) * sizeof(int64_t), s));
-    LaunchGather(src, static_cast<const int64_t*>(ws), dst, esz, outer, dim, m, inner, s);
+    GatherInline inl;
+    const int64_t* dev_idx = nullptr;
+    if (m <= kGatherInline) {
+      std::copy(idx.begin(), idx.end(), inl.idx);
+    } else {
+      // Pageable host memory: cudaMemcpyAsync stages it before returning, so idx may go away.
+      PL_ASSIGN_OR_RETURN(void* ws, ctx.Workspace(static_cast<size_t>(m) * sizeof(int64_t)));
+      PL_RETURN_IF_ERROR(Upload(ws, idx.data(), static_cast<size_t>(m) * sizeof(int64_t), s));
+      dev_idx = static_cast<const int64_t*>(ws);
+    }
+    LaunchGather(src, dev_idx, inl, dst, esz, outer, dim, m, inner, s);
     PL_CUDA_CHECK_LAUNCH(node.Describe());
     return Status::Ok();
   }

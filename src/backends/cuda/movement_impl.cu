@@ -73,14 +73,25 @@ __global__ void Transpose2DKernel(const U* __restrict__ src, U* __restrict__ dst
 // ------------------------------------------------------------------ Gather
 
 template <typename U>
-__global__ void GatherKernel(const U* __restrict__ data, const int64_t* __restrict__ idx, U* __restrict__ out,
-                             int64_t n, int64_t axis_dim, int64_t m, int64_t inner) {
+__global__ void GatherKernel(const U* __restrict__ data, const int64_t* __restrict__ idx, GatherInline inl,
+                             U* __restrict__ out, int64_t n, int64_t axis_dim, int64_t m, int64_t inner) {
+  const bool small = n < (int64_t{1} << 31);
   for (int64_t i = GlobalThread(); i < n; i += GridStride()) {
-    const int64_t k = i % inner;
-    const int64_t t = i / inner;
-    const int64_t j = t % m;
-    const int64_t o = t / m;
-    out[i] = data[(o * axis_dim + idx[j]) * inner + k];
+    int64_t k, j, o;
+    if (small) {
+      const uint32_t u = static_cast<uint32_t>(i), in = static_cast<uint32_t>(inner), mm = static_cast<uint32_t>(m);
+      const uint32_t t = u / in;
+      k = u - t * in;
+      o = t / mm;
+      j = t - static_cast<uint32_t>(o) * mm;
+    } else {
+      const int64_t t = i / inner;
+      k = i - t * inner;
+      o = t / m;
+      j = t - o * m;
+    }
+    const int64_t src = idx ? idx[j] : inl.idx[j];
+    out[i] = data[(o * axis_dim + src) * inner + k];
   }
 }
 
@@ -290,8 +301,8 @@ void LaunchStridedCopy(const void* src, void* dst, size_t elem_size, int64_t n, 
   }
 }
 
-void LaunchGather(const void* data, const int64_t* idx, void* out, size_t elem_size, int64_t outer, int64_t axis_dim,
-                  int64_t m, int64_t inner, cudaStream_t s) {
+void LaunchGather(const void* data, const int64_t* idx, const GatherInline& inl, void* out, size_t elem_size,
+                  int64_t outer, int64_t axis_dim, int64_t m, int64_t inner, cudaStream_t s) {
   const int64_t n = outer * m * inner;
   if (n <= 0) return;
   // Move whole inner blocks in the widest unit they allow.
@@ -303,8 +314,8 @@ void LaunchGather(const void* data, const int64_t* idx, void* out, size_t elem_s
 #define PL_CASE(N)                                                                                               \
   case N: {                                                                                                      \
     using U = UIntOf<N>::type;                                                                                   \
-    GatherKernel<U><<<g, kBlock, 0, s>>>(static_cast<const U*>(data), idx, static_cast<U*>(out), nu, axis_dim, m, \
-                                         inner_u);                                                               \
+    GatherKernel<U><<<g, kBlock, 0, s>>>(static_cast<const U*>(data), idx, inl, static_cast<U*>(out), nu,        \
+                                         axis_dim, m, inner_u);                                                  \
     return;                                                                                                      \
   }
     PL_CASE(1) PL_CASE(2) PL_CASE(4) PL_CASE(8) PL_CASE(16)
