@@ -168,13 +168,22 @@ fi
 # ---- find the CUDA libraries on the device ----
 say "looking for the CUDA runtime, cuBLAS and cuDNN (needed: ${CUDA_NEEDED[*]:-unknown})"
 CANDIDATES=()
-PY=""
-for p in python3 /opt/torch/.venv/bin/python3 /usr/bin/python3; do
-  if command -v "$p" >/dev/null 2>&1; then PY="$(command -v "$p")"; break; fi
+PYS=()  # every python3 there; PY: the first with numpy (the image's, with PyTorch)
+for p in python3 /opt/torch/.venv/bin/python3 /usr/local/bin/python3 /usr/bin/python3; do
+  p="$(command -v "$p" 2>/dev/null || true)"
+  [ -n "$p" ] || continue
+  case " ${PYS[*]:-} " in *" $p "*) ;; *) PYS+=("$p") ;; esac
 done
-if [ -n "$PY" ]; then
-  say "python: $PY ($("$PY" --version 2>&1))"
-  while IFS= read -r d; do [ -n "$d" ] && CANDIDATES+=("$d"); done < <(timeout 60 "$PY" - <<'EOF' 2>/dev/null || true
+PY=""
+for p in "${PYS[@]:-}"; do
+  [ -n "$p" ] || continue
+  if timeout 60 "$p" -c "import numpy" >/dev/null 2>&1; then PY="$p"; break; fi
+done
+[ -n "$PY" ] || { PY="${PYS[0]:-}"; say "no python3 with numpy: the pl_run comparison is skipped"; }
+[ -n "$PY" ] && say "python: $PY ($("$PY" --version 2>&1))"
+for p in "${PYS[@]:-}"; do
+  [ -n "$p" ] || continue
+  while IFS= read -r d; do [ -n "$d" ] && CANDIDATES+=("$d"); done < <(timeout 60 "$p" - <<'EOF2' 2>/dev/null || true
 import glob, os
 roots = []
 try:
@@ -194,9 +203,9 @@ for r in roots:
         if d not in seen and os.path.isdir(d):
             seen.add(d)
             print(d)
-EOF
+EOF2
   )
-fi
+done
 for d in /opt/*/.venv/lib/python3*/site-packages/nvidia/*/lib /opt/*/.venv/lib/python3*/site-packages/nvidia/*/*/lib \
          /usr/local/lib/python3*/dist-packages/nvidia/*/lib /usr/lib/python3/dist-packages/nvidia/*/lib \
          /usr/local/cuda/lib64 /usr/local/cuda/lib /usr/local/cuda/targets/x86_64-linux/lib; do
@@ -251,6 +260,15 @@ if ! "$BIN/gpu_test" --gtest_list_tests > "$WORK/list.txt" 2> "$WORK/list.err"; 
   fi
 fi
 ldd "$RT/libpaddle_like_cuda.so" 2>&1 | sed 's/^/  ldd plugin: /' || true
+# gpu_test's first lines say whether the "cuda" backend loaded and sees a device.
+grep -m3 "^gpu_test:" "$WORK/list.txt" > "$WORK/cuda_status.txt" 2>/dev/null || true
+sed 's/^/  /' "$WORK/cuda_status.txt"
+CUDA_OK=1
+if ! grep -q "CUDA backend with [1-9]" "$WORK/cuda_status.txt"; then
+  CUDA_OK=0
+  FAILED=1
+  say "FAIL: the CUDA backend is unavailable on this machine (above); pl_run and pl_bench are skipped"
+fi
 
 # ---- 1. the GPU ----
 step nvidia_smi 30 "$OUT_DIR/nvidia-smi.txt" nvidia-smi
@@ -293,12 +311,14 @@ print("max_abs=%.3g beyond_tol=%d of %d" % (worst, bad, n))' "$WORK/$m.cuda" "$W
 }
 export PACK WORK BIN PY PLRUN_TSV
 export -f pl_run_model
-if [ -n "$PY" ]; then
+if [ "$CUDA_OK" = 0 ]; then
+  record pl_run skipped 0 "CUDA backend unavailable"
+elif [ -n "$PY" ] && "$PY" -c "import numpy" >/dev/null 2>&1; then
   step pl_run_det 60 "$OUT_DIR/pl_run.log" pl_run_model ch_PP-OCRv4_det_infer 1x3x640x640
   step pl_run_rec 45 "$OUT_DIR/pl_run.log" pl_run_model ch_PP-OCRv4_rec_infer 1x3x48x320
   step pl_run_cls 30 "$OUT_DIR/pl_run.log" pl_run_model ch_ppocr_mobile_v2.0_cls_infer 1x3x48x192
 else
-  say "SKIP pl_run: no python3 to write the inputs"
+  say "SKIP pl_run: no python3 with numpy to write the inputs"
 fi
 
 # ---- 4. pl_bench on det 1x3x640x640 ----
@@ -313,8 +333,11 @@ bench() {  # name args...
 }
 export BENCH_DIR
 export -f bench
-if [ -f "$PACK/models/ch_PP-OCRv4_det_infer.onnx" ]; then
-  step bench_cuda_p1_t1 60 "$OUT_DIR/bench.log" bench cuda_p1_t1 --backend cuda --predictors 1 --threads 1 --seconds 5 --warmup 1
+if [ "$CUDA_OK" = 0 ]; then
+  record bench skipped 0 "CUDA backend unavailable"
+elif [ -f "$PACK/models/ch_PP-OCRv4_det_infer.onnx" ]; then
+  # --profile: the per-op table (which backend ran each op type, ms per run) lands in the JSON.
+  step bench_cuda_p1_t1 60 "$OUT_DIR/bench.log" bench cuda_p1_t1 --backend cuda --predictors 1 --threads 1 --seconds 5 --warmup 1 --profile --profile_runs 5
   step bench_cuda_p4_t4 75 "$OUT_DIR/bench.log" bench cuda_p4_t4 --backend cuda --predictors 4 --threads 4 --seconds 5 --warmup 1
   if [ "${PL_GPU_CHECK_CPU_BASELINE:-1}" = 1 ] && grep -q "onednn" "$WORK/list.txt" 2>/dev/null; then
     step bench_onednn_t1_i16 45 "$OUT_DIR/bench.log" bench onednn_t1_i16 --backend onednn --threads 1 --intra 16 --seconds 5 --warmup 1
@@ -328,15 +351,20 @@ say "writing $OUT_DIR/gpu_check.json"
 ELAPSED=$((SECONDS - START_S))
 if [ -n "$PY" ]; then
   "$PY" - "$OUT_DIR" "$STEPS_TSV" "$PLRUN_TSV" "$BENCH_DIR" "$WORK/gpu.csv" "$CUDA_FOUND_JSON" "$PACK" "$ELAPSED" \
-    "$LD_LIBRARY_PATH" <<'EOF' || FAILED=1
+    "$LD_LIBRARY_PATH" "$WORK/cuda_status.txt" <<'EOF' || FAILED=1
 import glob, json, os, sys
-out, steps_tsv, plrun_tsv, bench_dir, gpu_csv, cuda_tsv, pack, elapsed, ldp = sys.argv[1:10]
+out, steps_tsv, plrun_tsv, bench_dir, gpu_csv, cuda_tsv, pack, elapsed, ldp, cuda_status = sys.argv[1:11]
 def rows(path, n):
     try:
         return [l.rstrip("\n").split("\t") + [""] * n for l in open(path) if l.strip()]
     except OSError:
         return []
 res = {"elapsed_s": int(elapsed), "ld_library_path": ldp.split(":")}
+try:
+    res["cuda_backend"] = [l.strip() for l in open(cuda_status) if l.strip()]
+except OSError:
+    res["cuda_backend"] = []
+res["cuda_backend_available"] = any("CUDA backend with" in l for l in res["cuda_backend"])
 try:
     res["manifest"] = open(os.path.join(pack, "manifest.txt")).read().splitlines()[:12]
 except OSError:
@@ -385,7 +413,7 @@ for f in sorted(glob.glob(os.path.join(bench_dir, "*.json"))):
     except Exception as e:
         bench[name] = {"error": str(e)}
 res["bench"] = bench
-res["passed"] = all(s["rc"] in (0, "skipped") for s in res["steps"]) and not gt.get("failed") and \
+res["passed"] = res["cuda_backend_available"] and all(s["rc"] in (0, "skipped") for s in res["steps"]) and not gt.get("failed") and \
     not gt.get("parse_error") and all(v for v in res["cuda_libs"].values())
 json.dump(res, open(os.path.join(out, "gpu_check.json"), "w"), indent=1)
 print("gpu_check.json: passed=%s; gpu_test: %s tests, %s failures, %d skipped; bench: %s" % (
