@@ -88,6 +88,9 @@ struct CudaState {
 const CudaState& Cuda() {
   static const CudaState state = [] {
     CudaState s;
+    // The core loads libpaddle_like_cuda.so the first time "cuda" is named (a Config, or these
+    // calls): ask for its load error first, so the kernels below are registered if it loads.
+    const std::string plugin_error = pl::BackendPluginError(pl::kBackendCuda);
     size_t kernels = 0;
     for (const auto& e : pl::KernelRegistry::Global().Entries())
       if (e->def.backend() == Dut()) ++kernels;
@@ -98,10 +101,9 @@ const CudaState& Cuda() {
       return s;
     }
     if (kernels == 0) {
-      const std::string err = pl::BackendPluginError(pl::kBackendCuda);
       s.why = "no \"cuda\" kernels are registered: libpaddle_like_cuda.so was not built (it needs "
               "-DPL_BUILD_SHARED=ON with nvcc and cuDNN) or did not load" +
-              (err.empty() ? std::string() : ": " + err);
+              (plugin_error.empty() ? std::string() : ": " + plugin_error);
       return s;
     }
     s.device = pl::FindDeviceBackend(pl::kBackendCuda);
