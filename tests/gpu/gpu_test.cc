@@ -29,6 +29,8 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "pl/device.h"
@@ -856,8 +858,24 @@ TEST(CudaClones, FourThreadsMatchOnePredictor) {
   EXPECT_TRUE(Close(want[0][0], (*r0)[0], kConvTol, kConvTol, "one predictor vs cpu_ref"));
 }
 
-// Weights are uploaded once and shared: every clone reports the same shared_bytes (holding the
-// weights) and a private_bytes that does not count them.
+// MemoryStats' device_shared_bytes / device_private_bytes, where this build's MemoryStats has them
+// (the device runtime adds them); 0 otherwise.
+template <typename M, typename = void>
+struct HasDeviceBytes : std::false_type {};
+template <typename M>
+struct HasDeviceBytes<M, std::void_t<decltype(std::declval<M>().device_shared_bytes)>> : std::true_type {};
+template <typename M>
+size_t DeviceShared(const M& m) {
+  if constexpr (HasDeviceBytes<M>::value) return m.device_shared_bytes; else return 0;
+}
+template <typename M>
+size_t DevicePrivate(const M& m) {
+  if constexpr (HasDeviceBytes<M>::value) return m.device_private_bytes; else return 0;
+}
+
+// Weights are uploaded once and shared: every clone reports the same shared bytes (holding the
+// weights, on the device where MemoryStats reports device memory) and private bytes that do not
+// count them.
 TEST(CudaClones, WeightsSharedAcrossClones) {
   PL_REQUIRE_CUDA();
   constexpr int64_t kK = 2048, kN = 2048;  // 16 MiB of float weights
@@ -881,16 +899,29 @@ TEST(CudaClones, WeightsSharedAcrossClones) {
     clones.push_back(std::move(*c));
   }
   const pl::MemoryStats m0 = (*base)->Memory();
-  std::printf("  weights %zu bytes; base: shared %zu private %zu (arena %zu workspace %zu io %zu)\n", weight_bytes,
-              m0.shared_bytes, m0.private_bytes, m0.arena_bytes, m0.workspace_bytes, m0.io_bytes);
-  EXPECT_GE(m0.shared_bytes, weight_bytes) << "shared_bytes should hold the weights";
+  const bool device_stats = HasDeviceBytes<pl::MemoryStats>::value && Cuda().device != nullptr;
+  std::printf("  weights %zu bytes; base: shared %zu private %zu (arena %zu workspace %zu io %zu) device shared %zu "
+              "private %zu\n",
+              weight_bytes, m0.shared_bytes, m0.private_bytes, m0.arena_bytes, m0.workspace_bytes, m0.io_bytes,
+              DeviceShared(m0), DevicePrivate(m0));
+  if (device_stats) {
+    EXPECT_GE(DeviceShared(m0), weight_bytes) << "device_shared_bytes should hold the uploaded weights";
+    EXPECT_LT(DevicePrivate(m0), weight_bytes) << "the first predictor's device_private_bytes counts the weights";
+  } else {
+    EXPECT_GE(m0.shared_bytes, weight_bytes) << "shared_bytes should hold the weights";
+  }
   EXPECT_LT(m0.private_bytes, weight_bytes) << "the first predictor's private_bytes counts the weights";
   for (size_t i = 0; i < clones.size(); ++i) {
     const pl::MemoryStats mi = clones[i]->Memory();
-    std::printf("  clone %zu: shared %zu private %zu (arena %zu workspace %zu io %zu)\n", i, mi.shared_bytes,
-                mi.private_bytes, mi.arena_bytes, mi.workspace_bytes, mi.io_bytes);
+    std::printf("  clone %zu: shared %zu private %zu (arena %zu workspace %zu io %zu) device shared %zu private %zu\n",
+                i, mi.shared_bytes, mi.private_bytes, mi.arena_bytes, mi.workspace_bytes, mi.io_bytes,
+                DeviceShared(mi), DevicePrivate(mi));
     EXPECT_EQ(mi.shared_bytes, m0.shared_bytes) << "clone " << i;
     EXPECT_LT(mi.private_bytes, weight_bytes) << "clone " << i << "'s private_bytes counts the weights";
+    if (device_stats) {
+      EXPECT_EQ(DeviceShared(mi), DeviceShared(m0)) << "clone " << i << ": weights uploaded again?";
+      EXPECT_LT(DevicePrivate(mi), weight_bytes) << "clone " << i << "'s device_private_bytes counts the weights";
+    }
     EXPECT_EQ(clones[i]->model_id(), (*base)->model_id());
   }
   auto ref = Make(m.Bytes(), kRefBackends);
@@ -1015,9 +1046,23 @@ TEST(CudaErrors, BadInputShapeIsInvalidArgument) {
     Status s = (*in)->ShareExternalData(buf->mem.get(), DataType::kFloat32, {1, 3, 16, 16},
                                         pl::Device::Cuda(Cuda().devices + 7));
     if (s.ok()) s = (*p)->Run();
-    EXPECT_FALSE(s.ok()) << "a pointer on device " << Cuda().devices + 7 << " was accepted";
-    EXPECT_NE(s.code(), StatusCode::kInternal) << s.ToString();
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument)
+        << "a pointer on device " << Cuda().devices + 7 << ": " << s.ToString();
     std::printf("  device %d: %s\n", Cuda().devices + 7, s.ToString().c_str());
+  }
+  // A device id past the last device: a clear error when the predictor is made, not at Run.
+  if (Dut() == pl::kBackendCuda) {
+    pl::Config c;
+    c.SetModelBuffer(m.Bytes());
+    c.SetBackends(CudaBackends());
+    c.SetDeviceId(Cuda().devices);
+    auto q = pl::CreatePredictor(c);
+    EXPECT_FALSE(q.ok()) << "device id " << Cuda().devices << " of " << Cuda().devices << " accepted";
+    if (!q.ok()) {
+      EXPECT_TRUE(q.status().code() == StatusCode::kUnavailable || q.status().code() == StatusCode::kInvalidArgument)
+          << q.status().ToString();
+      std::printf("  SetDeviceId(%d): %s\n", Cuda().devices, q.status().ToString().c_str());
+    }
   }
   // The errors did not poison the predictor: a good input still runs and matches cpu_ref.
   auto ref = Make(m.Bytes(), kRefBackends);
