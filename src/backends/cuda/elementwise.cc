@@ -1,5 +1,5 @@
 // CUDA elementwise family (host side): unary activations and math (float32), Clip (attribute form
-// opsets 6-10, input form 11+), broadcast Add/Sub/Mul/Div (float32, int32, int64), Pow (float32
+// opsets 1-10, input form 11+), broadcast Add/Sub/Mul/Div (float32, int32, int64), Pow (float32
 // base and exponent), Equal/Greater/Less/GreaterOrEqual/LessOrEqual (float32, int32, int64 ->
 // bool), Where (bool condition, any fixed-size dtype), Not, variadic Sum/Max/Min (float32), Cast
 // between float32, float16, int32, int64 and bool. Shapes, attributes and error messages follow
@@ -369,7 +369,7 @@ void RegisterElementwiseKernels(KernelRegistry& r) {
   AddUnary<UnaryOp::kErf>(r, "Erf", 9);
   AddUnary<UnaryOp::kSoftplus>(r, "Softplus", 1);
   AddUnary<UnaryOp::kGelu>(r, "Gelu", 20);
-  AddCuda<ClipKernel>(r, CudaDef("Clip").Opset(6, 10).Types<float>().InPlace(0, 0));
+  AddCuda<ClipKernel>(r, CudaDef("Clip").Opset(1, 10).Types<float>().InPlace(0, 0));
   AddCuda<ClipKernel>(r, CudaDef("Clip").Opset(11).Types<float>().InPlace(0, 0).HostInput(1).HostInput(2));
 
   AddCuda<BinaryKernel<BinaryOp::kAdd>>(r, CudaDef("Add").Opset(1).Types<float, int32_t, int64_t>());

@@ -124,8 +124,10 @@ __global__ void ReduceBlockKernel(const float* __restrict__ x, float* __restrict
 
 template <ReduceOp kOp>
 void RunReduce(const float* x, float* y, int64_t n_out, int64_t n_red, const ReduceParams& p, cudaStream_t s) {
+  // A block per output when the reduced elements are contiguous (coalesced), or when there are
+  // too few outputs to fill the device with one serial loop each; a thread per output otherwise.
   const bool last_reduced = p.red_rank > 0 && p.red_strides[p.red_rank - 1] == 1;
-  if (last_reduced && n_red > 32) {
+  if ((last_reduced && n_red > 32) || (n_out < 8192 && n_red > 512)) {
     const unsigned blocks = static_cast<unsigned>(n_out < (int64_t{1} << 20) ? n_out : (int64_t{1} << 20));
     ReduceBlockKernel<kOp><<<blocks, kBlock, 0, s>>>(x, y, n_out, n_red, p);
   } else {
