@@ -214,12 +214,14 @@ TOTAL="$(bytes_of "$PACK_DIR")"
   echo "cuda plugin: $([ -n "$PLUGIN" ] && echo yes || echo 'NO (--without-cuda)')"
   echo "cuda libraries from the machine: $(tr '\n' ' ' < "$PACK_DIR/cuda_needed.txt")"
   echo "dropped for size: ${DROPPED[*]:-none}"
+  echo "needs glibc >= $(for f in "$PACK_DIR"/bin/* "${CORE}" ${PLUGIN:+"$PLUGIN"}; do objdump -T "$f" 2>/dev/null; done |
+                         grep -oE 'GLIBC_[0-9]+\.[0-9]+' | sed 's/GLIBC_//' | sort -uV | tail -n1)"
   echo "size: $(mib "$TOTAL") MiB"
   echo "--- files (bytes, sha256)"
   (cd "$PACK_DIR" && find . -type f ! -name manifest.txt | sort | while read -r f; do
      printf '%10d %s %s\n' "$(stat -c %s "$f")" "$(sha256sum "$f" | cut -c1-16)" "${f#./}"; done)
 } > "$PACK_DIR/manifest.txt"
-sed -n '1,7p' "$PACK_DIR/manifest.txt" | sed 's/^/  /'
+sed -n '1,8p' "$PACK_DIR/manifest.txt" | sed 's/^/  /'
 say "pack: $(mib "$TOTAL") MiB in $PACK_DIR (limit ${MAX_MB} MiB; the device tool takes 64 MiB with the checkout)"
 (cd "$PACK_DIR" && du -sh bin lib lib-compat models 2>/dev/null | sed 's/^/    /')
 SENT=$(git -C "$ROOT" ls-files -z | (cd "$ROOT" && xargs -0 du -cb 2>/dev/null) | tail -n1 | cut -f1)

@@ -41,6 +41,7 @@ cleanup() { rm -rf "$WORK"; rm -f "$STEPS_TSV"; }
 trap cleanup EXIT
 
 exec > >(tee -a "$OUT_DIR/gpu_check.log") 2>&1
+TEE_PID=$!
 say() { echo "[gpu_check $(date -u +%H:%M:%S) +$((SECONDS - START_S))s] $*"; }
 record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "${4:-}" >> "$STEPS_TSV"; }
 
@@ -53,6 +54,7 @@ step() {
   if [ "$left" -le 5 ]; then
     say "SKIP $name: time budget of ${BUDGET_S}s spent"
     record "$name" skipped 0 "budget spent"
+    LAST_RC=skipped
     return 0
   fi
   [ "$limit" -le "$left" ] || limit=$left
@@ -69,6 +71,7 @@ step() {
   if [ "$rc" = 0 ]; then say "OK   $name (${dt}s)"; else say "FAIL $name: exit $rc (${dt}s)"; FAILED=1; fi
   [ "$rc" != 124 ] || echo "### $name: timed out after ${limit}s" >> "$log"
   record "$name" "$rc" "$dt"
+  LAST_RC=$rc
   return 0
 }
 
@@ -163,6 +166,16 @@ if [ "$MODE" = self-check ]; then
   cat "$STEPS_TSV"
   rm -f "$STEPS_TSV"
   exit "$FAILED"
+fi
+
+# ---- the C library: the pack brings none (manifest: the newest glibc symbol version it needs) ----
+need_glibc="$(sed -n 's/^needs glibc >= //p' "$PACK/manifest.txt" 2>/dev/null | head -n1)"
+have_glibc="$(ldd --version 2>/dev/null | head -n1 | grep -oE '[0-9]+\.[0-9]+$' || true)"
+say "glibc here ${have_glibc:-unknown}; the pack needs ${need_glibc:-unknown}"
+if [ -n "$need_glibc" ] && [ -n "$have_glibc" ] &&
+   [ "$(printf '%s\n%s\n' "$need_glibc" "$have_glibc" | sort -V | head -n1)" != "$need_glibc" ]; then
+  say "FAIL: this machine's glibc $have_glibc is older than the build's $need_glibc: build on an older system"
+  FAILED=1
 fi
 
 # ---- find the CUDA libraries on the device ----
@@ -276,7 +289,32 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv
   > "$WORK/gpu.csv" 2>/dev/null || true
 
 # ---- 2. gpu_test ----
-step gpu_test 200 "$OUT_DIR/gpu_test.log" "$BIN/gpu_test" "--gtest_output=json:$OUT_DIR/gpu_test.json"
+# A test that crashes the process (a signal) or hangs is left out and the rest run again, up to
+# three times, so one bad kernel does not hide every other result.
+CRASHED=()
+GT_LOG="$OUT_DIR/gpu_test.log"
+for round in 1 2 3 4; do
+  filter=()
+  if [ "${#CRASHED[@]}" -gt 0 ]; then
+    filter=("--gtest_filter=-$(IFS=:; echo "${CRASHED[*]}")")
+  fi
+  step "gpu_test_$round" 200 "$GT_LOG" "$BIN/gpu_test" "--gtest_output=json:$WORK/gpu_test.$round.json" "${filter[@]}"
+  [ -f "$WORK/gpu_test.$round.json" ] && cp "$WORK/gpu_test.$round.json" "$OUT_DIR/gpu_test.json"
+  case "$LAST_RC" in 0|1|skipped) break ;; esac
+  # The test that was running: the last "[ RUN ]" of this round without its result line.
+  victim="$(awk -v m="### gpu_test_$round:" 'index($0, m) == 1 {on = 1; run = ""; next}
+             on && /^\[ RUN      \] / {run = $4}
+             on && /^\[       OK \] |^\[  FAILED  \] |^\[  SKIPPED \] / {if ($4 == run) run = ""}
+             END {print run}' "$GT_LOG")"
+  if [ -z "$victim" ]; then
+    say "gpu_test died (exit $LAST_RC) outside a test: no rerun"
+    break
+  fi
+  say "gpu_test died (exit $LAST_RC) in $victim: running the others again without it"
+  CRASHED+=("$victim")
+  rm -f "$OUT_DIR/gpu_test.json"
+done
+printf '%s\n' "${CRASHED[@]:-}" | sed '/^$/d' > "$WORK/crashed.txt"
 
 # ---- 3. pl_run: the three models on cuda and on cpu_ref, outputs compared ----
 PLRUN_TSV="$WORK/pl_run.tsv"
@@ -351,9 +389,9 @@ say "writing $OUT_DIR/gpu_check.json"
 ELAPSED=$((SECONDS - START_S))
 if [ -n "$PY" ]; then
   "$PY" - "$OUT_DIR" "$STEPS_TSV" "$PLRUN_TSV" "$BENCH_DIR" "$WORK/gpu.csv" "$CUDA_FOUND_JSON" "$PACK" "$ELAPSED" \
-    "$LD_LIBRARY_PATH" "$WORK/cuda_status.txt" <<'EOF' || FAILED=1
+    "$LD_LIBRARY_PATH" "$WORK/cuda_status.txt" "$WORK/crashed.txt" <<'EOF' || FAILED=1
 import glob, json, os, sys
-out, steps_tsv, plrun_tsv, bench_dir, gpu_csv, cuda_tsv, pack, elapsed, ldp, cuda_status = sys.argv[1:11]
+out, steps_tsv, plrun_tsv, bench_dir, gpu_csv, cuda_tsv, pack, elapsed, ldp, cuda_status, crashed_txt = sys.argv[1:12]
 def rows(path, n):
     try:
         return [l.rstrip("\n").split("\t") + [""] * n for l in open(path) if l.strip()]
@@ -401,6 +439,10 @@ if os.path.exists(p):
         gt.update({"passed": passed, "failed": failed, "skipped": skipped, "properties": props})
     except Exception as e:  # a crash mid-run leaves a partial file
         gt = {"present": True, "parse_error": str(e)}
+try:
+    gt["crashed"] = [l.strip() for l in open(crashed_txt) if l.strip()]
+except OSError:
+    gt["crashed"] = []
 res["gpu_test"] = gt
 res["pl_run"] = [{"model": r[0], "shape": r[1], "rc_cuda": r[2], "rc_cpu_ref": r[3], "compare": r[4]}
                  for r in rows(plrun_tsv, 5)]
@@ -414,10 +456,10 @@ for f in sorted(glob.glob(os.path.join(bench_dir, "*.json"))):
         bench[name] = {"error": str(e)}
 res["bench"] = bench
 res["passed"] = res["cuda_backend_available"] and all(s["rc"] in (0, "skipped") for s in res["steps"]) and not gt.get("failed") and \
-    not gt.get("parse_error") and all(v for v in res["cuda_libs"].values())
+    not gt.get("parse_error") and not gt.get("crashed") and gt.get("present") and all(v for v in res["cuda_libs"].values())
 json.dump(res, open(os.path.join(out, "gpu_check.json"), "w"), indent=1)
-print("gpu_check.json: passed=%s; gpu_test: %s tests, %s failures, %d skipped; bench: %s" % (
-    res["passed"], gt.get("tests"), gt.get("failures"), len(gt.get("skipped", [])),
+print("gpu_check.json: passed=%s; gpu_test: %s tests, %s failures, %d skipped, crashed: %s; bench: %s" % (
+    res["passed"], gt.get("tests"), gt.get("failures"), len(gt.get("skipped", [])), gt.get("crashed") or "none",
     ", ".join("%s %.1f qps p50 %.2f ms" % (k, v.get("qps", 0), v.get("p50_ms", 0)) for k, v in bench.items()
               if "qps" in v)))
 EOF
@@ -430,4 +472,6 @@ say "steps:"
 sed 's/^/  /' "$STEPS_TSV"
 rm -f "$STEPS_TSV"
 say "done in $((SECONDS - START_S))s: $([ "$FAILED" = 0 ] && echo PASSED || echo FAILED); files in $OUT_DIR: $(cd "$OUT_DIR" && echo *)"
+exec 1>&- 2>&-
+wait "$TEE_PID" 2>/dev/null || true
 exit "$FAILED"
