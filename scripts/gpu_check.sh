@@ -52,7 +52,7 @@ while [ $# -gt 0 ]; do
     --without-cuda) WITH_CUDA=0 ;;
     --jobs) JOBS="$2"; shift ;;
     --jobs=*) JOBS="${1#--jobs=}" ;;
-    -h|--help) sed -n '2,31p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,30p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "gpu_check: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift

@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
     --self-check) MODE=self-check ;;
     --out) OUT_DIR="$2"; shift ;;
     --out=*) OUT_DIR="${1#--out=}" ;;
-    -h|--help) sed -n '3,17p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '3,16p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
   shift
