@@ -42,14 +42,15 @@ __device__ __forceinline__ float Unary(float v, float a, float b) {
   }
 }
 
+// x may equal y (the kernels are registered InPlace): no __restrict__ on either.
 template <UnaryOp kOp>
-__global__ void UnaryScalarKernel(const float* __restrict__ x, float* y, int64_t n, float a, float b) {
+__global__ void UnaryScalarKernel(const float* x, float* y, int64_t n, float a, float b) {
   for (int64_t i = GlobalThread(); i < n; i += GridStride()) y[i] = Unary<kOp>(x[i], a, b);
 }
 
 // 16-byte aligned x and y: float4 body, the < 4 tail elements by the first threads.
 template <UnaryOp kOp>
-__global__ void UnaryVec4Kernel(const float4* __restrict__ x, float4* y, int64_t n4, const float* xt, float* yt,
+__global__ void UnaryVec4Kernel(const float4* x, float4* y, int64_t n4, const float* xt, float* yt,
                                 int tail, float a, float b) {
   const int64_t t = GlobalThread();
   for (int64_t i = t; i < n4; i += GridStride()) {

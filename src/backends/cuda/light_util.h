@@ -32,14 +32,6 @@ inline Status RankTooHigh(const NodeInfo& node, size_t rank) {
                                " non-trivial dims after merging, got " + std::to_string(rank));
 }
 
-// Device pointer of a tensor input, checking it is not on the host by mistake (defensive: the
-// runtime places inputs on the device except HostInput indices).
-inline bool OnHost(const Tensor* t) { return t && t->device().is_host() && t->NumElements() > 0; }
-
-inline Status NotOnDevice(const NodeInfo& node, int i) {
-  return Status::Internal(node.Describe() + ": input " + std::to_string(i) + " is in host memory, expected the device");
-}
-
 // Copies `bytes` of host data into device memory `dst` on the stream. The host buffer may be
 // released on return (pageable memory is staged by the driver before cudaMemcpyAsync returns).
 inline Status Upload(void* dst, const void* src, size_t bytes, cudaStream_t stream) {
