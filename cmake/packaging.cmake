@@ -4,7 +4,10 @@ include(CMakePackageConfigHelpers)
 
 set(PL_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/paddle_like)
 set(PL_LIB_TARGETS paddle_like_core)
-foreach(t paddle_like_services paddle_like_infer paddle_like_cuda)
+# The CUDA plugin (libpaddle_like_cuda.so, a MODULE) is not one of these: it is no link target of
+# the CMake package and installs in its own component "cuda" (src/backends/cuda/CMakeLists.txt),
+# which the DEB packages below leave out.
+foreach(t paddle_like_services paddle_like_infer)
   if(TARGET ${t})
     list(APPEND PL_LIB_TARGETS ${t})
   endif()

@@ -24,6 +24,10 @@
 namespace pl::cuda {
 
 inline constexpr const char* kFusedDomain = "pl.cuda";  // Conv/MatMul/... with post_ops attributes
+// Backend option (Config::SetBackendOption): "on" lets cuBLAS/cuDNN use TF32 tensor cores for
+// float32 Conv/ConvTranspose/MatMul/Gemm; "off" (default) keeps exact FP32 math.
+inline constexpr const char* kTf32Option = "cuda.tf32";
+inline bool Tf32Enabled(const NodeInfo& node) { return node.Option(kTf32Option, "off") == "on"; }
 
 // One predictor's CUDA resources on one device (DeviceBackend::CreateResources).
 struct CudaResources : public DeviceResources {

@@ -5,7 +5,7 @@
 namespace pl::cuda {
 
 void RegisterKernels(KernelRegistry& r) {
-  RegisterDevice();
+  RegisterDevice(r);
   RegisterConvKernels(r);
   RegisterPoolKernels(r);
   RegisterMatMulKernels(r);

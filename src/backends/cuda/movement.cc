@@ -1,0 +1,1053 @@
+// CUDA movement family (host side): Reshape, Flatten, Squeeze, Unsqueeze, Identity (device copies
+// under a new shape), Concat, Split, Slice, Transpose, Gather, Expand, Tile, Pad, DepthToSpace,
+// SpaceToDepth (any fixed-size dtype, moved by element size) and Resize (float32: nearest in any
+// rank, linear over the last two dims). Shape inputs (Reshape shape, Slice starts/ends/axes/steps,
+// Squeeze/Unsqueeze axes, Split split, Expand shape, Tile repeats, Pad pads/value/axes, Resize
+// roi/scales/sizes, Gather indices) are HostInputs, validated as cpu_ref does
+// (src/backends/cpu/ref/{reshape,concat,split,slice,transpose,gather,expand_tile,pad,resize,
+// depth_space}.cc) with the same error messages. Unsupported cases are Unimplemented, so cpu_ref
+// runs them.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "src/backends/cpu/ref/data_movement.h"
+#include "src/backends/cuda/kernel_list.h"
+#include "src/backends/cuda/light_util.h"
+
+namespace pl::cuda {
+namespace {
+
+using cpu_ref::CheckCopyable;
+using cpu_ref::ContiguousStrides;
+using cpu_ref::NormalizeAxis;
+using cpu_ref::ReadInts;
+using cpu_ref::ReadIntsInput;
+
+Status Missing(const NodeInfo& node, const char* what) {
+  return Status::InvalidArgument(node.Describe() + ": missing input '" + what + "'");
+}
+
+// Output 0 = x's bytes under `shape` (element count checked by the caller).
+Status CopyAs(KernelContext& ctx, const Tensor& x, const Shape& shape) {
+  PL_ASSIGN_OR_RETURN(cudaStream_t s, StreamOf(ctx));
+  PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, shape, x.dtype()));
+  return CopyDevice(y->RawMutableData(), x.RawData(), x.ByteSize(), s);
+}
+
+// Contiguous output `y` of `dims` from x's data read with `strides` (elements) from `base`
+// (element offset). Declines above kMaxCopyDims merged dims.
+Status StridedCopy(KernelContext& ctx, const Tensor& x, int64_t base, const Shape& dims,
+                   const std::vector<int64_t>& strides, Tensor* y) {
+  const int64_t n = ShapeNumElements(dims);
+  if (n <= 0) return Status::Ok();
+  PL_ASSIGN_OR_RETURN(cudaStream_t s, StreamOf(ctx));
+  const size_t esz = DataTypeSize(x.dtype());
+  CopyParams p;
+  if (!MakeCopyParams(dims, strides, &p))
+    return Status::Unimplemented(ctx.node().Describe() + ": too many dims for the cuda strided copy");
+  const char* src = static_cast<const char*>(x.RawData()) + base * static_cast<int64_t>(esz);
+  if (p.rank == 0 || (p.rank == 1 && p.strides[0] == 1))
+    return CopyDevice(y->RawMutableData(), src, static_cast<size_t>(n) * esz, s);
+  LaunchStridedCopy(src, y->RawMutableData(), esz, n, p, s);
+  PL_CUDA_CHECK_LAUNCH(ctx.node().Describe());
+  return Status::Ok();
+}
+
+StatusOr<const Tensor*> DataInput(const KernelContext& ctx, const char* what) {
+  const Tensor* x = ctx.Input(0);
+  if (!x) return Status::InvalidArgument(ctx.node().Describe() + ": missing input " + (what ? what : "0"));
+  PL_RETURN_IF_ERROR(CheckCopyable(x->dtype(), ctx.node(), "input"));
+  return x;
+}
+
+// ------------------------------------------------------------------ Reshape family
+
+class ReshapeKernel final : public Kernel {
+ public:
+  Status Init(const NodeInfo& node) override {
+    if (node.opset < 5) {
+      PL_ASSIGN_OR_RETURN(shape_attr_, node.RequiredAttr<std::vector<int64_t>>("shape"));
+    }
+    allowzero_ = node.opset >= 14 && node.Attr<int64_t>("allowzero", 0) != 0;
+    return Status::Ok();
+  }
+
+  Status Compute(KernelContext& ctx) const override {
+    const NodeInfo& node = ctx.node();
+    PL_ASSIGN_OR_RETURN(const Tensor* x, DataInput(ctx, nullptr));
+    std::vector<int64_t> spec = shape_attr_;
+    if (node.opset >= 5) {
+      bool present = false;
+      PL_ASSIGN_OR_RETURN(spec, ReadIntsInput(ctx, 1, "shape", &present));
+      if (!present) return Status::InvalidArgument(node.Describe() + ": missing input 'shape'");
+    }
+    const int64_t total = x->NumElements();
+    Shape out(spec.size());
+    int infer = -1;
+    int64_t known = 1;
+    bool has_zero = false;
+    for (size_t i = 0; i < spec.size(); ++i) {
+      int64_t v = spec[i];
+      if (v == -1) {
+        if (infer >= 0) return Status::InvalidArgument(node.Describe() + ": more than one -1 in shape");
+        infer = static_cast<int>(i);
+        continue;
+      }
+      if (v < -1) return Status::InvalidArgument(node.Describe() + ": invalid dim " + std::to_string(v));
+      if (v == 0) {
+        has_zero = true;
+        if (!allowzero_) {
+          if (static_cast<int64_t>(i) >= x->rank())
+            return Status::InvalidArgument(node.Describe() + ": shape[" + std::to_string(i) +
+                                           "] = 0 copies a dim the input (rank " + std::to_string(x->rank()) +
+                                           ") does not have");
+          v = x->dim(static_cast<int>(i));
+        }
+      }
+      out[i] = v;
+      if (v != 0 && known > std::numeric_limits<int64_t>::max() / v)
+        return Status::InvalidArgument(node.Describe() + ": shape overflows");
+      known *= v;
+    }
+    if (infer >= 0) {
+      if (allowzero_ && has_zero)
+        return Status::InvalidArgument(node.Describe() + ": allowzero with both 0 and -1 in shape");
+      if (known == 0 || total % known != 0)
+        return Status::InvalidArgument(node.Describe() + ": cannot infer the -1 dim of " + ShapeToString(spec) +
+                                       " for input shape " + ShapeToString(x->shape()));
+      out[infer] = total / known;
+    } else if (known != total) {
+      return Status::InvalidArgument(node.Describe() + ": cannot reshape " + ShapeToString(x->shape()) + " to " +
+                                     ShapeToString(out));
+    }
+    return CopyAs(ctx, *x, out);
+  }
+
+ private:
+  std::vector<int64_t> shape_attr_;
+  bool allowzero_ = false;
+};
+
+class FlattenKernel final : public Kernel {
+ public:
+  Status Init(const NodeInfo& node) override {
+    axis_ = node.Attr<int64_t>("axis", 1);
+    return Status::Ok();
+  }
+  Status Compute(KernelContext& ctx) const override {
+    PL_ASSIGN_OR_RETURN(const Tensor* x, DataInput(ctx, nullptr));
+    const int64_t r = x->rank();
+    if (axis_ < 0 && ctx.node().opset < 11)
+      return Status::InvalidArgument(ctx.node().Describe() + ": negative axis needs opset 11");
+    if (axis_ < -r || axis_ > r)
+      return Status::InvalidArgument(ctx.node().Describe() + ": axis " + std::to_string(axis_) +
+                                     " out of range for rank " + std::to_string(r));
+    const int64_t axis = axis_ < 0 ? axis_ + r : axis_;
+    int64_t a = 1, b = 1;
+    for (int64_t d = 0; d < r; ++d) (d < axis ? a : b) *= x->dim(static_cast<int>(d));
+    return CopyAs(ctx, *x, {a, b});
+  }
+
+ private:
+  int64_t axis_ = 1;
+};
+
+// Squeeze and Unsqueeze: axes from the attribute (opset < 13) or host input 1 (13+).
+class AxesKernel : public Kernel {
+ public:
+  Status Init(const NodeInfo& node) override {
+    from_attr_ = node.opset < 13;
+    has_axes_attr_ = node.HasAttr("axes");
+    axes_ = node.Attr<std::vector<int64_t>>("axes", {});
+    return Status::Ok();
+  }
+
+ protected:
+  StatusOr<std::vector<int64_t>> Axes(const KernelContext& ctx, bool* present) const {
+    if (from_attr_) {
+      *present = has_axes_attr_;
+      return axes_;
+    }
+    return ReadIntsInput(ctx, 1, "axes", present);
+  }
+
+ private:
+  bool from_attr_ = true, has_axes_attr_ = false;
+  std::vector<int64_t> axes_;
+};
+
+class SqueezeKernel final : public AxesKernel {
+ public:
+  Status Compute(KernelContext& ctx) const override {
+    const NodeInfo& node = ctx.node();
+    PL_ASSIGN_OR_RETURN(const Tensor* x, DataInput(ctx, nullptr));
+    bool present = false;
+    PL_ASSIGN_OR_RETURN(std::vector<int64_t> axes, Axes(ctx, &present));
+    const int64_t r = x->rank();
+    std::vector<bool> drop(r, false);
+    if (axes.empty()) {
+      for (int64_t d = 0; d < r; ++d) drop[d] = x->dim(static_cast<int>(d)) == 1;
+    }
+    for (int64_t a : axes) {
+      PL_ASSIGN_OR_RETURN(int64_t d, NormalizeAxis(a, r, node));
+      if (x->dim(static_cast<int>(d)) != 1)
+        return Status::InvalidArgument(node.Describe() + ": cannot squeeze axis " + std::to_string(a) + " of size " +
+                                       std::to_string(x->dim(static_cast<int>(d))));
+      drop[d] = true;
+    }
+    Shape out;
+    for (int64_t d = 0; d < r; ++d)
+      if (!drop[d]) out.push_back(x->dim(static_cast<int>(d)));
+    return CopyAs(ctx, *x, out);
+  }
+};
+
+class UnsqueezeKernel final : public AxesKernel {
+ public:
+  Status Compute(KernelContext& ctx) const override {
+    const NodeInfo& node = ctx.node();
+    PL_ASSIGN_OR_RETURN(const Tensor* x, DataInput(ctx, nullptr));
+    bool present = false;
+    PL_ASSIGN_OR_RETURN(std::vector<int64_t> axes, Axes(ctx, &present));
+    if (!present) return Status::InvalidArgument(node.Describe() + ": 'axes' is required");
+    const int64_t r = x->rank() + static_cast<int64_t>(axes.size());
+    std::vector<bool> added(r, false);
+    for (int64_t a : axes) {
+      PL_ASSIGN_OR_RETURN(int64_t d, NormalizeAxis(a, r, node));
+      if (added[d]) return Status::InvalidArgument(node.Describe() + ": axis " + std::to_string(a) + " repeated");
+      added[d] = true;
+    }
+    Shape out(r);
+    int src = 0;
+    for (int64_t d = 0; d < r; ++d) out[d] = added[d] ? 1 : x->dim(src++);
+    return CopyAs(ctx, *x, out);
+  }
+};
+
+class IdentityKernel final : public Kernel {
+ public:
+  Status Compute(KernelContext& ctx) const override {
+    PL_ASSIGN_OR_RETURN(const Tensor* x, DataInput(ctx, nullptr));
+    return CopyAs(ctx, *x, x->shape());
+  }
+};
+
+// ------------------------------------------------------------------ Concat / Split
+
+class ConcatKernel final : public Kernel {
+ public:
+  Status Init(const NodeInfo& node) override {
+    if (node.opset < 4) {
+      axis_ = node.Attr<int64_t>("axis", 1);
+    } else {
+      PL_ASSIGN_OR_RETURN(axis_, node.RequiredAttr<int64_t>("axis"));
+    }
+    return Status::Ok();
+  }
+
+  Status Compute(KernelContext& ctx) const override {
+    const NodeInfo& node = ctx.node();
+    std::vector<const Tensor*> ins;
+    for (int i = 0; i < ctx.NumInputs(); ++i)
+      if (ctx.Input(i)) ins.push_back(ctx.Input(i));
+    if (ins.empty()) return Status::InvalidArgument(node.Describe() + ": needs at least one input");
+    const Tensor* ref = ins[0];
+    for (const Tensor* t : ins)
+      if (t->NumElements() > 0) { ref = t; break; }
+    const int64_t r = ref->rank();
+    if (r == 0) return Status::InvalidArgument(node.Describe() + ": cannot concatenate scalars");
+    PL_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(axis_, r, node));
+    PL_RETURN_IF_ERROR(CheckCopyable(ref->dtype(), node, "input"));
+    Shape out = ref->shape();
+    out[axis] = 0;
+    std::vector<const Tensor*> parts;
+    for (size_t k = 0; k < ins.size(); ++k) {
+      const Tensor* t = ins[k];
+      if (t->dtype() != ref->dtype())
+        return Status::InvalidArgument(node.Describe() + ": input " + std::to_string(k) + " is " +
+                                       DataTypeName(t->dtype()) + ", input 0 is " + DataTypeName(ref->dtype()));
+      if (t->NumElements() == 0 && t->rank() != r) continue;
+      bool ok = t->rank() == r;
+      for (int64_t d = 0; ok && d < r; ++d) ok = d == axis || t->dim(static_cast<int>(d)) == out[d];
+      if (!ok)
+        return Status::InvalidArgument(node.Describe() + ": input " + std::to_string(k) + " has shape " +
+                                       ShapeToString(t->shape()) + ", incompatible with " +
+                                       ShapeToString(ref->shape()) + " on axis " + std::to_string(axis));
+      out[axis] += t->dim(static_cast<int>(axis));
+      parts.push_back(t);
+    }
+    PL_ASSIGN_OR_RETURN(cudaStream_t s, StreamOf(ctx));
+    PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, out, ref->dtype()));
+    if (y->NumElements() == 0) return Status::Ok();
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < axis; ++d) outer *= out[d];
+    for (int64_t d = axis + 1; d < r; ++d) inner *= out[d];
+    const size_t esz = DataTypeSize(ref->dtype());
+    const size_t out_row = static_cast<size_t>(out[axis] * inner) * esz;
+    size_t col = 0;
+    char* dst = static_cast<char*>(y->RawMutableData());
+    for (const Tensor* t : parts) {
+      const size_t row = static_cast<size_t>(t->dim(static_cast<int>(axis)) * inner) * esz;
+      if (row == 0) continue;
+      if (outer == 1) {
+        PL_RETURN_IF_ERROR(CopyDevice(dst + col, t->RawData(), row, s));
+      } else {
+        LaunchCopy2D(dst + col, out_row, t->RawData(), row, row, outer, s);
+        PL_CUDA_CHECK_LAUNCH(node.Describe());
+      }
+      col += row;
+    }
+    return Status::Ok();
+  }
+
+ private:
+  int64_t axis_ = 0;
+};
+
+class SplitKernel final : public Kernel {
+ public:
+  Status Init(const NodeInfo& node) override {
+    axis_ = node.Attr<int64_t>("axis", 0);
+    has_split_attr_ = node.opset < 13 && node.HasAttr("split");
+    split_attr_ = node.Attr<std::vector<int64_t>>("split", {});
+    num_outputs_ = node.Attr<int64_t>("num_outputs", 0);
+    if (node.HasAttr("num_outputs") && num_outputs_ != node.num_outputs())
+      return Status::ModelError(node.Describe() + ": num_outputs " + std::to_string(num_outputs_) + " but the node has " +
+                                std::to_string(node.num_outputs()) + " outputs");
+    return Status::Ok();
+  }
+
+  Status Compute(KernelContext& ctx) const override {
+    const NodeInfo& node = ctx.node();
+    const Tensor* x = ctx.Input(0);
+    if (!x) return Status::InvalidArgument(node.Describe() + ": missing input 'input'");
+    PL_RETURN_IF_ERROR(CheckCopyable(x->dtype(), node, "input"));
+    const int64_t r = x->rank();
+    if (r < 1) return Status::InvalidArgument(node.Describe() + ": cannot split a scalar");
+    PL_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(axis_, r, node));
+    const int64_t dim = x->dim(static_cast<int>(axis));
+    const int n = ctx.NumOutputs();
+    if (n < 1) return Status::InvalidArgument(node.Describe() + ": needs at least one output");
+    std::vector<int64_t> split = split_attr_;
+    bool has_split = has_split_attr_;
+    if (!has_split && (node.opset == 1 || node.opset >= 13)) {
+      PL_ASSIGN_OR_RETURN(split, ReadIntsInput(ctx, 1, "split", &has_split));
+      has_split &= !split.empty();
+    }
+    if (has_split) {
+      if (static_cast<int>(split.size()) != n)
+        return Status::InvalidArgument(node.Describe() + ": split has " + std::to_string(split.size()) +
+                                       " entries for " + std::to_string(n) + " outputs");
+      int64_t sum = 0;
+      for (int64_t sp : split) {
+        if (sp < 0 || sp > dim)
+          return Status::InvalidArgument(node.Describe() + ": split " + std::to_string(sp) +
+                                         " out of range for a dim of " + std::to_string(dim));
+        sum += sp;
+      }
+      if (sum != dim)
+        return Status::InvalidArgument(node.Describe() + ": split sums to " + std::to_string(sum) + ", axis " +
+                                       std::to_string(axis) + " has " + std::to_string(dim));
+    } else {
+      if (node.opset < 18 && dim % n != 0)
+        return Status::InvalidArgument(node.Describe() + ": axis " + std::to_string(axis) + " of size " +
+                                       std::to_string(dim) + " does not split into " + std::to_string(n) +
+                                       " equal parts");
+      const int64_t chunk = (dim + n - 1) / n;
+      int64_t left = dim;
+      for (int i = 0; i < n; ++i) {
+        split.push_back(std::min(chunk, left));
+        left -= split.back();
+      }
+    }
+    PL_ASSIGN_OR_RETURN(cudaStream_t s, StreamOf(ctx));
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < axis; ++d) outer *= x->dim(static_cast<int>(d));
+    for (int64_t d = axis + 1; d < r; ++d) inner *= x->dim(static_cast<int>(d));
+    const size_t esz = DataTypeSize(x->dtype());
+    const size_t in_row = static_cast<size_t>(dim * inner) * esz;
+    const char* src = static_cast<const char*>(x->RawData());
+    size_t col = 0;
+    for (int i = 0; i < n; ++i) {
+      Shape sh = x->shape();
+      sh[axis] = split[i];
+      const size_t row = static_cast<size_t>(split[i] * inner) * esz;
+      if (ctx.OutputRequested(i)) {
+        PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(i, sh, x->dtype()));
+        if (row > 0 && outer > 0) {
+          if (outer == 1) {
+            PL_RETURN_IF_ERROR(CopyDevice(y->RawMutableData(), src + col, row, s));
+          } else {
+            LaunchCopy2D(y->RawMutableData(), row, src + col, in_row, row, outer, s);
+            PL_CUDA_CHECK_LAUNCH(node.Describe());
+          }
+        }
+      }
+      col += row;
+    }
+    return Status::Ok();
+  }
+
+ private:
+  int64_t axis_ = 0, num_outputs_ = 0;
+  bool has_split_attr_ = false;
+  std::vector<int64_t> split_attr_;
+};
+
+// ------------------------------------------------------------------ Slice
+
+class SliceKernel final : public Kernel {
+ public:
+  Status Init(const NodeInfo& node) override {
+    from_attrs_ = node.opset < 10;
+    if (from_attrs_) {
+      PL_ASSIGN_OR_RETURN(starts_, node.RequiredAttr<std::vector<int64_t>>("starts"));
+      PL_ASSIGN_OR_RETURN(ends_, node.RequiredAttr<std::vector<int64_t>>("ends"));
+      has_axes_ = node.HasAttr("axes");
+      axes_ = node.Attr<std::vector<int64_t>>("axes", {});
+      if (starts_.size() != ends_.size())
+        return Status::ModelError(node.Describe() + ": starts and ends have different lengths");
+    }
+    return Status::Ok();
+  }
+
+  Status Compute(KernelContext& ctx) const override {
+    const NodeInfo& node = ctx.node();
+    const Tensor* x = ctx.Input(0);
+    if (!x) return Status::InvalidArgument(node.Describe() + ": missing input 'data'");
+    PL_RETURN_IF_ERROR(CheckCopyable(x->dtype(), node, "data"));
+    std::vector<int64_t> starts = starts_, ends = ends_, axes = axes_, steps;
+    bool has_axes = has_axes_, has_steps = false;
+    if (!from_attrs_) {
+      bool present = false;
+      PL_ASSIGN_OR_RETURN(starts, ReadIntsInput(ctx, 1, "starts", &present));
+      if (!present) return Status::InvalidArgument(node.Describe() + ": missing input 'starts'");
+      PL_ASSIGN_OR_RETURN(ends, ReadIntsInput(ctx, 2, "ends", &present));
+      if (!present) return Status::InvalidArgument(node.Describe() + ": missing input 'ends'");
+      PL_ASSIGN_OR_RETURN(axes, ReadIntsInput(ctx, 3, "axes", &has_axes));
+      PL_ASSIGN_OR_RETURN(steps, ReadIntsInput(ctx, 4, "steps", &has_steps));
+    }
+    const size_t n = starts.size();
+    if (ends.size() != n || (has_axes && axes.size() != n) || (has_steps && steps.size() != n))
+      return Status::InvalidArgument(node.Describe() + ": starts, ends, axes and steps must have the same length");
+    const int64_t r = x->rank();
+    const Shape& in = x->shape();
+    Shape out = in;
+    std::vector<int64_t> begin(r, 0), step(r, 1);
+    std::vector<bool> seen(r, false);
+    for (size_t i = 0; i < n; ++i) {
+      int64_t axis = has_axes ? axes[i] : static_cast<int64_t>(i);
+      PL_ASSIGN_OR_RETURN(axis, NormalizeAxis(axis, r, node));
+      if (seen[axis]) return Status::InvalidArgument(node.Describe() + ": axis " + std::to_string(axis) + " repeated");
+      seen[axis] = true;
+      const int64_t st = has_steps ? steps[i] : 1;
+      if (st == 0) return Status::InvalidArgument(node.Describe() + ": step 0 on axis " + std::to_string(axis));
+      const int64_t dim = in[axis];
+      int64_t b = starts[i], e = ends[i];
+      if (b < 0) b += dim;
+      if (e < 0) e += dim;
+      int64_t count = 0;
+      if (st > 0) {
+        b = std::clamp<int64_t>(b, 0, dim);
+        e = std::clamp<int64_t>(e, 0, dim);
+        if (e > b) count = (e - b - 1) / st + 1;
+      } else if (dim > 0) {
+        b = std::clamp<int64_t>(b, 0, dim - 1);
+        e = std::clamp<int64_t>(e, -1, dim - 1);
+        const int64_t neg = st == std::numeric_limits<int64_t>::min() ? std::numeric_limits<int64_t>::max() : -st;
+        if (b > e) count = (b - e - 1) / neg + 1;
+      }
+      out[axis] = count;
+      begin[axis] = count > 0 ? b : 0;
+      step[axis] = count > 1 ? st : 1;
+    }
+    PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, out, x->dtype()));
+    if (y->NumElements() == 0) return Status::Ok();
+    const std::vector<int64_t> in_strides = ContiguousStrides(in);
+    std::vector<int64_t> src_strides(r);
+    int64_t offset = 0;
+    for (int64_t d = 0; d < r; ++d) {
+      offset += begin[d] * in_strides[d];
+      src_strides[d] = step[d] * in_strides[d];
+    }
+    return StridedCopy(ctx, *x, offset, out, src_strides, y);
+  }
+
+ private:
+  bool from_attrs_ = false, has_axes_ = false;
+  std::vector<int64_t> starts_, ends_, axes_;
+};
+
+// ------------------------------------------------------------------ Transpose / DepthToSpace
+
+// y = view(x, in_shape) permuted by perm (output dim d is input dim perm[d]).
+Status PermuteCopy(KernelContext& ctx, const Tensor& x, const Shape& in_shape, const std::vector<int64_t>& perm,
+                   Tensor* y) {
+  const std::vector<int64_t> in_strides = ContiguousStrides(in_shape);
+  Shape dims(perm.size());
+  std::vector<int64_t> strides(perm.size());
+  for (size_t d = 0; d < perm.size(); ++d) {
+    dims[d] = in_shape[perm[d]];
+    strides[d] = in_strides[perm[d]];
+  }
+  return StridedCopy(ctx, x, 0, dims, strides, y);
+}
+
+class TransposeKernel final : public Kernel {
+ public:
+  Status Init(const NodeInfo& node) override {
+    has_perm_ = node.HasAttr("perm");
+    perm_ = node.Attr<std::vector<int64_t>>("perm", {});
+    return Status::Ok();
+  }
+
+  Status Compute(KernelContext& ctx) const override {
+    const NodeInfo& node = ctx.node();
+    PL_ASSIGN_OR_RETURN(const Tensor* x, DataInput(ctx, nullptr));
+    const int64_t r = x->rank();
+    std::vector<int64_t> perm = perm_;
+    if (!has_perm_) {
+      perm.resize(r);
+      for (int64_t d = 0; d < r; ++d) perm[d] = r - 1 - d;
+    }
+    if (static_cast<int64_t>(perm.size()) != r)
+      return Status::InvalidArgument(node.Describe() + ": perm has " + std::to_string(perm.size()) +
+                                     " entries for an input of rank " + std::to_string(r));
+    std::vector<bool> seen(r, false);
+    for (int64_t& p : perm) {
+      PL_ASSIGN_OR_RETURN(p, NormalizeAxis(p, r, node));
+      if (seen[p]) return Status::InvalidArgument(node.Describe() + ": perm is not a permutation");
+      seen[p] = true;
+    }
+    Shape out(r);
+    for (int64_t d = 0; d < r; ++d) out[d] = x->dim(static_cast<int>(perm[d]));
+    PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, out, x->dtype()));
+    if (y->NumElements() == 0) return Status::Ok();
+    return PermuteCopy(ctx, *x, x->shape(), perm, y);
+  }
+
+ private:
+  bool has_perm_ = false;
+  std::vector<int64_t> perm_;
+};
+
+class DepthSpaceKernel final : public Kernel {
+ public:
+  Status Init(const NodeInfo& node) override {
+    to_space_ = node.op_type == "DepthToSpace";
+    PL_ASSIGN_OR_RETURN(block_, node.RequiredAttr<int64_t>("blocksize"));
+    if (block_ < 1 || block_ > (int64_t{1} << 31))
+      return Status::ModelError(node.Describe() + ": blocksize must be in [1, 2^31]");
+    const std::string mode = node.opset >= 11 ? node.Attr<std::string>("mode", "DCR") : "DCR";
+    if (to_space_ && mode != "DCR" && mode != "CRD")
+      return Status::ModelError(node.Describe() + ": unknown mode '" + mode + "'");
+    crd_ = to_space_ && mode == "CRD";
+    return Status::Ok();
+  }
+
+  Status Compute(KernelContext& ctx) const override {
+    const NodeInfo& node = ctx.node();
+    PL_ASSIGN_OR_RETURN(const Tensor* x, DataInput(ctx, nullptr));
+    if (x->rank() != 4)
+      return Status::InvalidArgument(node.Describe() + ": input must be 4-D NCHW, got " + ShapeToString(x->shape()));
+    const int64_t n = x->dim(0), c = x->dim(1), h = x->dim(2), w = x->dim(3), b = block_;
+    Shape view, out;
+    std::vector<int64_t> perm;
+    if (to_space_) {
+      if (c % (b * b) != 0)
+        return Status::InvalidArgument(node.Describe() + ": channels " + std::to_string(c) +
+                                       " not divisible by blocksize^2 = " + std::to_string(b * b));
+      const int64_t c2 = c / (b * b);
+      if (crd_) {
+        view = {n, c2, b, b, h, w};
+        perm = {0, 1, 4, 2, 5, 3};
+      } else {
+        view = {n, b, b, c2, h, w};
+        perm = {0, 3, 4, 1, 5, 2};
+      }
+      out = {n, c2, h * b, w * b};
+    } else {
+      if (h % b != 0 || w % b != 0)
+        return Status::InvalidArgument(node.Describe() + ": spatial dims " + ShapeToString(x->shape()) +
+                                       " not divisible by blocksize " + std::to_string(b));
+      view = {n, c, h / b, b, w / b, b};
+      perm = {0, 3, 5, 1, 2, 4};
+      out = {n, c * b * b, h / b, w / b};
+    }
+    PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, out, x->dtype()));
+    if (y->NumElements() == 0) return Status::Ok();
+    return PermuteCopy(ctx, *x, view, perm, y);
+  }
+
+ private:
+  bool to_space_ = true, crd_ = false;
+  int64_t block_ = 1;
+};
+
+// ------------------------------------------------------------------ Gather
+
+class GatherKernel final : public Kernel {
+ public:
+  Status Init(const NodeInfo& node) override {
+    axis_ = node.Attr<int64_t>("axis", 0);
+    return Status::Ok();
+  }
+
+  Status Compute(KernelContext& ctx) const override {
+    const NodeInfo& node = ctx.node();
+    const Tensor* x = ctx.Input(0);
+    if (!x) return Missing(node, "data");
+    PL_RETURN_IF_ERROR(CheckCopyable(x->dtype(), node, "data"));
+    const Tensor* ind = ctx.Input(1);
+    if (!ind) return Missing(node, "indices");
+    const int64_t r = x->rank();
+    if (r < 1) return Status::InvalidArgument(node.Describe() + ": data must have rank >= 1");
+    PL_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(axis_, r, node));
+    const Shape& ds = x->shape();
+    const int64_t dim = ds[axis];
+    // Indices are a host input: validated and wrapped here, as cpu_ref does, then uploaded.
+    PL_ASSIGN_OR_RETURN(std::vector<int64_t> idx, ReadInts(*ind, node, "indices"));
+    for (int64_t& i : idx) {
+      if (i < -dim || i >= dim)
+        return Status::InvalidArgument(node.Describe() + ": index " + std::to_string(i) + " out of range for dim " +
+                                       std::to_string(dim));
+      if (i < 0) i += dim;
+    }
+    Shape out(ds.begin(), ds.begin() + axis);
+    out.insert(out.end(), ind->shape().begin(), ind->shape().end());
+    out.insert(out.end(), ds.begin() + axis + 1, ds.end());
+    PL_ASSIGN_OR_RETURN(cudaStream_t s, StreamOf(ctx));
+    PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, out, x->dtype()));
+    if (y->NumElements() == 0) return Status::Ok();
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < axis; ++d) outer *= ds[d];
+    for (int64_t d = axis + 1; d < r; ++d) inner *= ds[d];
+    const int64_t m = static_cast<int64_t>(idx.size());
+    const size_t esz = DataTypeSize(x->dtype());
+    const char* src = static_cast<const char*>(x->RawData());
+    char* dst = static_cast<char*>(y->RawMutableData());
+    if (outer == 1 && m == 1)  // one slice (a constant index, typical of shape code): a plain copy
+      return CopyDevice(dst, src + static_cast<size_t>(idx[0] * inner) * esz, static_cast<size_t>(inner) * esz, s);
+    GatherInline inl;
+    const int64_t* dev_idx = nullptr;
+    if (m <= kGatherInline) {
+      std::copy(idx.begin(), idx.end(), inl.idx);
+    } else {
+      // Pageable host memory: cudaMemcpyAsync stages it before returning, so idx may go away.
+      PL_ASSIGN_OR_RETURN(void* ws, ctx.Workspace(static_cast<size_t>(m) * sizeof(int64_t)));
+      PL_RETURN_IF_ERROR(Upload(ws, idx.data(), static_cast<size_t>(m) * sizeof(int64_t), s));
+      dev_idx = static_cast<const int64_t*>(ws);
+    }
+    LaunchGather(src, dev_idx, inl, dst, esz, outer, dim, m, inner, s);
+    PL_CUDA_CHECK_LAUNCH(node.Describe());
+    return Status::Ok();
+  }
+
+ private:
+  int64_t axis_ = 0;
+};
+
+// ------------------------------------------------------------------ Expand / Tile
+
+class ExpandKernel final : public Kernel {
+ public:
+  Status Compute(KernelContext& ctx) const override {
+    const NodeInfo& node = ctx.node();
+    const Tensor* x = ctx.Input(0);
+    if (!x) return Missing(node, "input");
+    PL_RETURN_IF_ERROR(CheckCopyable(x->dtype(), node, "input"));
+    bool present = false;
+    PL_ASSIGN_OR_RETURN(std::vector<int64_t> shape, ReadIntsInput(ctx, 1, "shape", &present));
+    if (!present) return Missing(node, "shape");
+    for (int64_t d : shape)
+      if (d < 0) return Status::InvalidArgument(node.Describe() + ": negative dim in shape " + ShapeToString(shape));
+    PL_ASSIGN_OR_RETURN(Shape out, cpu_ref::BroadcastShapes(x->shape(), shape, node));
+    PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, out, x->dtype()));
+    if (y->NumElements() == 0) return Status::Ok();
+    return StridedCopy(ctx, *x, 0, out, CudaBroadcastStrides(x->shape(), out), y);
+  }
+};
+
+class TileKernel final : public Kernel {
+ public:
+  Status Compute(KernelContext& ctx) const override {
+    const NodeInfo& node = ctx.node();
+    const Tensor* x = ctx.Input(0);
+    if (!x) return Missing(node, "input");
+    PL_RETURN_IF_ERROR(CheckCopyable(x->dtype(), node, "input"));
+    const int64_t r = x->rank();
+    std::vector<int64_t> reps(r, 1);
+    if (node.opset < 6) {
+      const Tensor* tiles = ctx.Input(1);
+      const Tensor* axis = ctx.Input(2);
+      if (!tiles || !axis || tiles->NumElements() != 1 || axis->NumElements() != 1)
+        return Status::InvalidArgument(node.Describe() + ": tiles and axis must be scalars");
+      PL_ASSIGN_OR_RETURN(int64_t a,
+                          NormalizeAxis(cpu_ref::SaturatingInt64(cpu_ref::LoadDouble(*axis, 0)), r, node));
+      reps[a] = cpu_ref::SaturatingInt64(cpu_ref::LoadDouble(*tiles, 0));
+    } else {
+      bool present = false;
+      PL_ASSIGN_OR_RETURN(reps, ReadIntsInput(ctx, 1, "repeats", &present));
+      if (!present) return Missing(node, "repeats");
+      if (static_cast<int64_t>(reps.size()) != r)
+        return Status::InvalidArgument(node.Describe() + ": repeats has " + std::to_string(reps.size()) +
+                                       " entries for an input of rank " + std::to_string(r));
+    }
+    Shape out(r), view;
+    std::vector<int64_t> strides;
+    const std::vector<int64_t> in_strides = ContiguousStrides(x->shape());
+    for (int64_t d = 0; d < r; ++d) {
+      const int64_t xd = x->dim(static_cast<int>(d));
+      if (reps[d] < 0) return Status::InvalidArgument(node.Describe() + ": negative repeat " + std::to_string(reps[d]));
+      if (xd != 0 && reps[d] > std::numeric_limits<int64_t>::max() / xd)
+        return Status::InvalidArgument(node.Describe() + ": repeats overflow dim " + std::to_string(d));
+      out[d] = xd * reps[d];
+      view.push_back(reps[d]);
+      strides.push_back(0);
+      view.push_back(xd);
+      strides.push_back(in_strides[d]);
+    }
+    PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, out, x->dtype()));
+    if (y->NumElements() == 0) return Status::Ok();
+    return StridedCopy(ctx, *x, 0, view, strides, y);
+  }
+};
+
+// ------------------------------------------------------------------ Pad
+
+class PadKernel final : public Kernel {
+ public:
+  Status Init(const NodeInfo& node) override {
+    const std::string mode = node.Attr<std::string>("mode", "constant");
+    if (mode == "constant") mode_ = 0;
+    else if (mode == "reflect") mode_ = 1;
+    else if (mode == "edge") mode_ = 2;
+    else if (mode == "wrap") mode_ = 3;
+    else return Status::ModelError(node.Describe() + ": unknown mode '" + mode + "'");
+    if (node.opset < 11) {
+      PL_ASSIGN_OR_RETURN(pads_attr_, node.RequiredAttr<std::vector<int64_t>>(node.opset < 2 ? "paddings" : "pads"));
+      value_attr_ = node.Attr<float>("value", 0.f);
+    }
+    return Status::Ok();
+  }
+
+  Status Compute(KernelContext& ctx) const override {
+    const NodeInfo& node = ctx.node();
+    const Tensor* x = ctx.Input(0);
+    if (!x) return Missing(node, "data");
+    PL_RETURN_IF_ERROR(CheckCopyable(x->dtype(), node, "data"));
+    const DataType dt = x->dtype();
+    const size_t esz = DataTypeSize(dt);
+    const int64_t r = x->rank();
+    std::vector<int64_t> pads = pads_attr_, axes;
+    bool has_axes = false;
+    alignas(8) char value[8] = {0};
+    if (node.opset < 11) {
+      cpu_ref::StoreDouble(dt, value_attr_, value);
+    } else {
+      bool present = false;
+      PL_ASSIGN_OR_RETURN(pads, ReadIntsInput(ctx, 1, "pads", &present));
+      if (!present) return Missing(node, "pads");
+      const Tensor* cv = ctx.Input(2);
+      if (cv && cv->NumElements() > 0) {
+        if (cv->dtype() == dt) std::memcpy(value, cv->RawData(), esz);
+        else cpu_ref::StoreDouble(dt, cpu_ref::LoadDouble(*cv, 0), value);
+      }
+      PL_ASSIGN_OR_RETURN(axes, ReadIntsInput(ctx, 3, "axes", &has_axes));
+    }
+    std::vector<int64_t> begin(r, 0), end(r, 0);
+    if (has_axes) {
+      if (pads.size() != 2 * axes.size())
+        return Status::InvalidArgument(node.Describe() + ": pads has " + std::to_string(pads.size()) + " entries for " +
+                                       std::to_string(axes.size()) + " axes");
+      for (size_t i = 0; i < axes.size(); ++i) {
+        PL_ASSIGN_OR_RETURN(int64_t a, NormalizeAxis(axes[i], r, node));
+        begin[a] = pads[i];
+        end[a] = pads[i + axes.size()];
+      }
+    } else {
+      if (static_cast<int64_t>(pads.size()) != 2 * r)
+        return Status::InvalidArgument(node.Describe() + ": pads has " + std::to_string(pads.size()) +
+                                       " entries for an input of rank " + std::to_string(r));
+      for (int64_t d = 0; d < r; ++d) {
+        begin[d] = pads[d];
+        end[d] = pads[d + r];
+      }
+    }
+    Shape out(r);
+    for (int64_t d = 0; d < r; ++d) {
+      const int64_t dim = x->dim(static_cast<int>(d));
+      const int64_t n = begin[d] < -dim || end[d] < -dim
+                            ? -1
+                            : dim + std::min<int64_t>(0, begin[d]) + std::min<int64_t>(0, end[d]);
+      const int64_t pb = std::max<int64_t>(0, begin[d]), pe = std::max<int64_t>(0, end[d]);
+      if (n < 0) return Status::InvalidArgument(node.Describe() + ": pads crop more than dim " + std::to_string(d) + " holds");
+      if (pb > std::numeric_limits<int64_t>::max() - n - pe)
+        return Status::InvalidArgument(node.Describe() + ": pads overflow dim " + std::to_string(d));
+      out[d] = n + pb + pe;
+    }
+    const int64_t total = ShapeNumElements(out);
+    if (total < 0) return Status::InvalidArgument(node.Describe() + ": output shape " + ShapeToString(out) + " overflows");
+    if (r > kMaxDims) return RankTooHigh(node, static_cast<size_t>(r));
+    PL_ASSIGN_OR_RETURN(cudaStream_t s, StreamOf(ctx));
+    PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, out, dt));
+    if (total == 0) return Status::Ok();
+    PadParams p;
+    p.rank = static_cast<int>(r);
+    p.mode = mode_;
+    const std::vector<int64_t> in_strides = ContiguousStrides(x->shape());
+    for (int64_t d = 0; d < r; ++d) {
+      const int64_t dim = x->dim(static_cast<int>(d));
+      const int64_t lo = std::max<int64_t>(0, -begin[d]), hi = dim - std::max<int64_t>(0, -end[d]);
+      const int64_t n = hi - lo;
+      if (n == 0 && out[d] > 0 && mode_ != 0)
+        return Status::InvalidArgument(node.Describe() + ": cannot pad an empty dim " + std::to_string(d) +
+                                       " in this mode");
+      p.out_dims[d] = out[d];
+      p.in_strides[d] = in_strides[d];
+      p.pb[d] = std::max<int64_t>(0, begin[d]);
+      p.lo[d] = lo;
+      p.n[d] = n;
+    }
+    if (r == 0) return CopyDevice(y->RawMutableData(), x->RawData(), esz, s);
+    LaunchPad(x->RawData(), y->RawMutableData(), esz, total, p, value, s);
+    PL_CUDA_CHECK_LAUNCH(node.Describe());
+    return Status::Ok();
+  }
+
+ private:
+  int mode_ = 0;
+  std::vector<int64_t> pads_attr_;
+  float value_attr_ = 0.f;
+};
+
+// ------------------------------------------------------------------ Resize
+
+enum Coord { kHalfPixel = 0, kPytorchHalfPixel = 1, kAlignCorners = 2, kAsymmetric = 3, kTfHalfPixelForNN = 4,
+             kHalfPixelSymmetric = 5 };
+
+class ResizeKernel final : public Kernel {
+ public:
+  Status Init(const NodeInfo& node) override {
+    const std::string what = node.Describe();
+    const int opset = node.opset;
+    const std::string mode = node.Attr<std::string>("mode", "nearest");
+    if (mode == "nearest") linear_ = false;
+    else if (mode == "linear") linear_ = true;
+    else if (mode == "cubic") return Status::Unimplemented(what + ": cuda Resize does not do cubic");
+    else return Status::InvalidArgument(what + ": unsupported mode '" + mode + "'");
+    if (opset < 11) {
+      coord_ = kAsymmetric;
+      nearest_ = 4;
+      scales_input_ = 1;
+      return Status::Ok();
+    }
+    roi_input_ = 1;
+    scales_input_ = 2;
+    sizes_input_ = 3;
+    const std::string ctm = node.Attr<std::string>("coordinate_transformation_mode", "half_pixel");
+    if (ctm == "half_pixel") coord_ = kHalfPixel;
+    else if (ctm == "half_pixel_symmetric" && opset >= 19) coord_ = kHalfPixelSymmetric;
+    else if (ctm == "pytorch_half_pixel") coord_ = kPytorchHalfPixel;
+    else if (ctm == "align_corners") coord_ = kAlignCorners;
+    else if (ctm == "asymmetric") coord_ = kAsymmetric;
+    else if (ctm == "tf_half_pixel_for_nn" && opset < 13) coord_ = kTfHalfPixelForNN;
+    else if (ctm == "tf_crop_and_resize") return Status::Unimplemented(what + ": cuda Resize does not do tf_crop_and_resize");
+    else return Status::InvalidArgument(what + ": unsupported coordinate_transformation_mode '" + ctm + "'");
+    // Linear with tf_half_pixel_for_nn moves even unscaled axes: left to cpu_ref.
+    if (linear_ && coord_ == kTfHalfPixelForNN)
+      return Status::Unimplemented(what + ": cuda Resize linear with tf_half_pixel_for_nn");
+    const std::string nm = node.Attr<std::string>("nearest_mode", "round_prefer_floor");
+    if (nm == "round_prefer_floor") nearest_ = 0;
+    else if (nm == "round_prefer_ceil") nearest_ = 1;
+    else if (nm == "floor") nearest_ = 2;
+    else if (nm == "ceil") nearest_ = 3;
+    else return Status::InvalidArgument(what + ": unsupported nearest_mode '" + nm + "'");
+    exclude_outside_ = node.Attr<int64_t>("exclude_outside", 0) != 0;
+    if (opset >= 18) {
+      if (node.Attr<int64_t>("antialias", 0) != 0 && linear_)
+        return Status::Unimplemented(what + ": cuda Resize does not do antialias");
+      axes_ = node.Attr<std::vector<int64_t>>("axes", {});
+      const std::string pol = node.Attr<std::string>("keep_aspect_ratio_policy", "stretch");
+      if (pol == "stretch") policy_ = 0;
+      else if (pol == "not_larger") policy_ = 1;
+      else if (pol == "not_smaller") policy_ = 2;
+      else return Status::InvalidArgument(what + ": unsupported keep_aspect_ratio_policy '" + pol + "'");
+    }
+    return Status::Ok();
+  }
+
+  Status Compute(KernelContext& ctx) const override {
+    const NodeInfo& node = ctx.node();
+    const Tensor* x = ctx.Input(0);
+    if (!x) return Status::InvalidArgument(node.Describe() + ": missing input X");
+    if (x->dtype() != DataType::kFloat32)
+      return Status::Unimplemented(node.Describe() + ": cuda Resize takes float32 only");
+    const int64_t rank = x->rank();
+    if (rank < 1) return Status::InvalidArgument(node.Describe() + ": X must have rank >= 1, got a scalar");
+    std::vector<double> scales;
+    Shape out_shape;
+    PL_RETURN_IF_ERROR(OutputGeometry(ctx, *x, &scales, &out_shape));
+    if (rank > kMaxDims) return RankTooHigh(node, static_cast<size_t>(rank));
+    ResizeParams p;
+    p.coord = coord_;
+    p.nearest = nearest_;
+    p.linear = linear_ ? 1 : 0;
+    p.exclude_outside = exclude_outside_ ? 1 : 0;
+    if (linear_) {
+      // Only the last two dims may change; a rank-1 input is resized as [1, W].
+      for (int64_t d = 0; d + 2 < rank; ++d)
+        if (out_shape[d] != x->dim(static_cast<int>(d)) || scales[d] != 1.0)
+          return Status::Unimplemented(node.Describe() + ": cuda Resize linear only resizes the last two dims");
+      const int64_t pad = rank == 1 ? 1 : 0;
+      p.rank = static_cast<int>(rank + pad);
+      if (pad) {
+        p.in_dims[0] = p.out_dims[0] = 1;
+        p.scales[0] = 1.0;
+      }
+      for (int64_t d = 0; d < rank; ++d) {
+        p.in_dims[d + pad] = x->dim(static_cast<int>(d));
+        p.out_dims[d + pad] = out_shape[d];
+        p.scales[d + pad] = scales[d];
+      }
+    } else {
+      p.rank = static_cast<int>(rank);
+      for (int64_t d = 0; d < rank; ++d) {
+        p.in_dims[d] = x->dim(static_cast<int>(d));
+        p.out_dims[d] = out_shape[d];
+        p.scales[d] = scales[d];
+      }
+    }
+    PL_ASSIGN_OR_RETURN(cudaStream_t s, StreamOf(ctx));
+    PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, out_shape, x->dtype()));
+    if (y->NumElements() == 0) return Status::Ok();
+    if (x->NumElements() == 0)
+      return Status::InvalidArgument(node.Describe() + ": cannot resize an empty input " + ShapeToString(x->shape()) +
+                                     " to the non-empty " + ShapeToString(out_shape));
+    LaunchResize(x->Data<float>(), y->MutableData<float>(), y->NumElements(), p, s);
+    PL_CUDA_CHECK_LAUNCH(node.Describe());
+    return Status::Ok();
+  }
+
+ private:
+  // Scales (the factor each axis' coordinate transform divides by) and output shape, as cpu_ref
+  // computes them from scales or sizes, axes and keep_aspect_ratio_policy.
+  Status OutputGeometry(KernelContext& ctx, const Tensor& x, std::vector<double>* scales, Shape* out_shape) const {
+    const NodeInfo& node = ctx.node();
+    const std::string what = node.Describe();
+    const int64_t rank = x.rank();
+    scales->assign(rank, 1.0);
+    out_shape->assign(x.shape().begin(), x.shape().end());
+    std::vector<int64_t> axes;
+    if (axes_.empty()) {
+      for (int64_t d = 0; d < rank; ++d) axes.push_back(d);
+    } else {
+      std::vector<bool> seen(rank, false);
+      for (int64_t a : axes_) {
+        PL_ASSIGN_OR_RETURN(int64_t n, NormalizeAxis(a, rank, node));
+        if (seen[n]) return Status::InvalidArgument(what + ": axis " + std::to_string(a) + " is listed twice in 'axes'");
+        seen[n] = true;
+        axes.push_back(n);
+      }
+    }
+    const size_t na = axes.size();
+    std::vector<double> in_scales;
+    if (const Tensor* sc = ctx.Input(scales_input_); sc && sc->NumElements() > 0) {
+      if (sc->dtype() != DataType::kFloat32 && sc->dtype() != DataType::kFloat64)
+        return Status::InvalidArgument(what + ": scales must be float, got " + DataTypeName(sc->dtype()));
+      for (int64_t i = 0; i < sc->NumElements(); ++i) in_scales.push_back(cpu_ref::ReadAsDouble(*sc, i));
+    }
+    std::vector<int64_t> sizes;
+    if (const Tensor* sz = sizes_input_ >= 0 ? ctx.Input(sizes_input_) : nullptr; sz && sz->NumElements() > 0) {
+      PL_ASSIGN_OR_RETURN(sizes, ReadInts(*sz, node, "sizes"));
+    }
+    if (in_scales.empty() == sizes.empty())
+      return Status::InvalidArgument(what + (in_scales.empty() ? ": neither scales nor sizes is given"
+                                                               : ": only one of scales and sizes may be given"));
+    if (!in_scales.empty()) {
+      if (in_scales.size() != na)
+        return Status::InvalidArgument(what + ": scales has " + std::to_string(in_scales.size()) + " values, expected " +
+                                       std::to_string(na) + " (one per resized axis)");
+      for (size_t i = 0; i < na; ++i) {
+        const double sc = in_scales[i];
+        if (!(sc > 0) || !std::isfinite(sc))
+          return Status::InvalidArgument(what + ": scales[" + std::to_string(i) + "] = " + std::to_string(sc) +
+                                         ", must be positive");
+        const double o = std::floor(static_cast<double>(x.dim(static_cast<int>(axes[i]))) * sc);
+        if (o > static_cast<double>(std::numeric_limits<int32_t>::max()) * 64)
+          return Status::InvalidArgument(what + ": scale " + std::to_string(sc) + " gives an output dim too large");
+        (*scales)[axes[i]] = sc;
+        (*out_shape)[axes[i]] = static_cast<int64_t>(o);
+      }
+    } else {
+      if (sizes.size() != na)
+        return Status::InvalidArgument(what + ": sizes has " + std::to_string(sizes.size()) + " values, expected " +
+                                       std::to_string(na) + " (one per resized axis)");
+      for (size_t i = 0; i < na; ++i)
+        if (sizes[i] < 0)
+          return Status::InvalidArgument(what + ": sizes[" + std::to_string(i) + "] = " + std::to_string(sizes[i]) +
+                                         " is negative");
+      if (policy_ != 0) {
+        double sc = policy_ == 1 ? std::numeric_limits<double>::infinity() : 0.0;
+        for (size_t i = 0; i < na; ++i) {
+          const int64_t in = x.dim(static_cast<int>(axes[i]));
+          if (in == 0) continue;
+          const double q = static_cast<double>(sizes[i]) / static_cast<double>(in);
+          sc = policy_ == 1 ? std::min(sc, q) : std::max(sc, q);
+        }
+        if (!std::isfinite(sc) || sc <= 0) sc = 1.0;
+        for (size_t i = 0; i < na; ++i) {
+          (*scales)[axes[i]] = sc;
+          (*out_shape)[axes[i]] =
+              cpu_ref::SaturatingInt64(std::round(sc * static_cast<double>(x.dim(static_cast<int>(axes[i])))));
+        }
+      } else {
+        for (size_t i = 0; i < na; ++i) {
+          const int64_t in = x.dim(static_cast<int>(axes[i]));
+          (*out_shape)[axes[i]] = sizes[i];
+          (*scales)[axes[i]] = in > 0 ? static_cast<double>(sizes[i]) / static_cast<double>(in) : 1.0;
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  bool linear_ = false, exclude_outside_ = false;
+  int coord_ = kHalfPixel, nearest_ = 0, policy_ = 0;
+  std::vector<int64_t> axes_;
+  int roi_input_ = -1, scales_input_ = -1, sizes_input_ = -1;
+};
+
+}  // namespace
+
+void RegisterMovementKernels(KernelRegistry& r) {
+  AddCuda<ReshapeKernel>(r, CudaDef("Reshape").Opset(1, 4).AnyType().InPlace(0, 0));
+  AddCuda<ReshapeKernel>(r, CudaDef("Reshape").Opset(5).AnyType().InPlace(0, 0).HostInput(1));
+  AddCuda<FlattenKernel>(r, CudaDef("Flatten").Opset(1).AnyType().InPlace(0, 0));
+  AddCuda<SqueezeKernel>(r, CudaDef("Squeeze").Opset(1, 12).AnyType().InPlace(0, 0));
+  AddCuda<SqueezeKernel>(r, CudaDef("Squeeze").Opset(13).AnyType().InPlace(0, 0).HostInput(1));
+  AddCuda<UnsqueezeKernel>(r, CudaDef("Unsqueeze").Opset(1, 12).AnyType().InPlace(0, 0));
+  AddCuda<UnsqueezeKernel>(r, CudaDef("Unsqueeze").Opset(13).AnyType().InPlace(0, 0).HostInput(1));
+  AddCuda<IdentityKernel>(r, CudaDef("Identity").Opset(1).AnyType().InPlace(0, 0));
+  AddCuda<ConcatKernel>(r, CudaDef("Concat").Opset(1).AnyType());
+  AddCuda<SplitKernel>(r, CudaDef("Split").Opset(1, 1).AnyType().HostInput(1));
+  AddCuda<SplitKernel>(r, CudaDef("Split").Opset(2, 12).AnyType());
+  AddCuda<SplitKernel>(r, CudaDef("Split").Opset(13).AnyType().HostInput(1));
+  AddCuda<SliceKernel>(r, CudaDef("Slice").Opset(1, 9).AnyType());
+  AddCuda<SliceKernel>(r, CudaDef("Slice").Opset(10).AnyType().HostInput(1).HostInput(2).HostInput(3).HostInput(4));
+  AddCuda<TransposeKernel>(r, CudaDef("Transpose").Opset(1).AnyType());
+  AddCuda<DepthSpaceKernel>(r, CudaDef("DepthToSpace").Opset(1).AnyType());
+  AddCuda<DepthSpaceKernel>(r, CudaDef("SpaceToDepth").Opset(1).AnyType());
+  AddCuda<GatherKernel>(r, CudaDef("Gather").Opset(1).AnyType().HostInput(1));
+  AddCuda<ExpandKernel>(r, CudaDef("Expand").Opset(8).AnyType().HostInput(1));
+  AddCuda<TileKernel>(r, CudaDef("Tile").Opset(1, 5).AnyType().HostInput(1).HostInput(2));
+  AddCuda<TileKernel>(r, CudaDef("Tile").Opset(6).AnyType().HostInput(1));
+  AddCuda<PadKernel>(r, CudaDef("Pad").Opset(1, 10).AnyType());
+  AddCuda<PadKernel>(r, CudaDef("Pad").Opset(11, 17).AnyType().HostInput(1).HostInput(2));
+  AddCuda<PadKernel>(r, CudaDef("Pad").Opset(18).AnyType().HostInput(1).HostInput(2).HostInput(3));
+  AddCuda<ResizeKernel>(r, CudaDef("Resize").Opset(10, 10).Types<float>().HostInput(1));
+  AddCuda<ResizeKernel>(r, CudaDef("Resize").Opset(11).Types<float>().HostInput(1).HostInput(2).HostInput(3));
+}
+
+}  // namespace pl::cuda
