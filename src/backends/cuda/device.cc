@@ -162,6 +162,48 @@ class CudaDevice final : public DeviceBackend {
     return Status::Ok();
   }
 
+  // CUDA Graphs (Config::SwitchCudaGraph): thread-local capture of the predictor's stream, so
+  // other predictors' threads are unaffected; any call capture does not allow (a sync, a
+  // cudaMalloc) invalidates it and EndCapture fails, which the runtime answers by running the
+  // steps normally.
+  bool SupportsCapture() const override { return true; }
+  Status BeginCapture(DeviceResources* res) const override {
+    CudaResources* r = AsCuda(res);
+    if (!r || !r->stream) return Status::Internal("cuda BeginCapture: no resources");
+    PL_RETURN_IF_ERROR(SetDevice(r->device, "cuda BeginCapture"));
+    const cudaError_t e = cudaStreamBeginCapture(r->stream, cudaStreamCaptureModeThreadLocal);
+    if (e != cudaSuccess) return CallFailed("cudaStreamBeginCapture", e);
+    return Status::Ok();
+  }
+  StatusOr<std::shared_ptr<void>> EndCapture(DeviceResources* res) const override {
+    CudaResources* r = AsCuda(res);
+    if (!r || !r->stream) return Status::Internal("cuda EndCapture: no resources");
+    PL_RETURN_IF_ERROR(SetDevice(r->device, "cuda EndCapture"));
+    cudaGraph_t graph = nullptr;
+    cudaError_t e = cudaStreamEndCapture(r->stream, &graph);
+    if (e != cudaSuccess) {
+      if (graph) (void)cudaGraphDestroy(graph);
+      return CallFailed("cudaStreamEndCapture", e);
+    }
+    cudaGraphExec_t exec = nullptr;
+    e = cudaGraphInstantiate(&exec, graph, 0);
+    (void)cudaGraphDestroy(graph);
+    if (e != cudaSuccess) return CallFailed("cudaGraphInstantiate", e);
+    const int device = r->device;
+    return std::shared_ptr<void>(static_cast<void*>(exec), [device](void* p) {
+      if (cudaSetDevice(device) == cudaSuccess) (void)cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(p));
+      (void)cudaGetLastError();
+    });
+  }
+  Status Replay(void* graph, DeviceResources* res) const override {
+    CudaResources* r = AsCuda(res);
+    if (!r || !r->stream || !graph) return Status::Internal("cuda Replay: no resources or graph");
+    PL_RETURN_IF_ERROR(SetDevice(r->device, "cuda Replay"));
+    const cudaError_t e = cudaGraphLaunch(static_cast<cudaGraphExec_t>(graph), r->stream);
+    if (e != cudaSuccess) return CallFailed("cudaGraphLaunch", e);
+    return Status::Ok();
+  }
+
  private:
   // With resources: ordered on the predictor's stream. Host-to-device from pageable memory is
   // followed by a stream sync so that `src` may be reused when this returns (correct for any
