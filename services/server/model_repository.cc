@@ -68,6 +68,15 @@ Status ParseModelConfig(const std::string& json, ModelConfig* out) {
       out->backends.push_back(v.GetString());
     }
   }
+  auto devs = d.FindMember("device_ids");
+  if (devs != d.MemberEnd()) {
+    if (!devs->value.IsArray()) return Status::InvalidArgument("config.json: 'device_ids' must be an array of integers >= 0");
+    for (const auto& v : devs->value.GetArray()) {
+      if (!v.IsInt() || v.GetInt() < 0)
+        return Status::InvalidArgument("config.json: 'device_ids' must be an array of integers >= 0");
+      out->device_ids.push_back(v.GetInt());
+    }
+  }
   auto q = d.FindMember("queue_full");
   if (q != d.MemberEnd()) {
     std::string v = q->value.IsString() ? q->value.GetString() : "";
@@ -120,6 +129,7 @@ StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Load(const std::stri
         po.batching.max_batch = config.max_batch;
         po.batching.max_queue_delay = std::chrono::microseconds(config.max_queue_delay_us);
         po.usable_cpus = cpus_each;
+        po.device_ids = config.device_ids;
         po.log = [log, name, v](const std::string& line) { log(name + "/" + v + ": " + line); };
         auto pool = services::PredictorPool::Create(c, config.pool_size, po);
         if (!pool.ok()) {

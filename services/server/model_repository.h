@@ -21,6 +21,7 @@ struct ModelConfig {  // DIR/NAME/config.json; every field optional
   int pool_size = 2;
   int intra_op_threads = 1;
   std::vector<std::string> backends;  // empty = the SDK's default order
+  std::vector<int> device_ids;        // device backends: predictors spread over these (PoolOptions::device_ids)
   int max_batch = 0;                  // dynamic batching off
   int max_queue_delay_us = 2000;
   int queue_capacity = 0;  // 0 = the pool's default (4 x pool size)

@@ -3,7 +3,7 @@
 codes (server keeps serving), not-ready model, /metrics, SIGTERM -> exit 0; connection limit (503
 naming --http-max-connections) and idle timeout (an idle or stalled connection is closed).
    rest_test.py PL_SERVER MAKE_MODEL_PY"""
-import http.client, json, os, signal, socket, struct, subprocess, sys, tempfile, time
+import shutil, http.client, json, os, signal, socket, struct, subprocess, sys, tempfile, time
 
 server_bin, make_model = sys.argv[1], sys.argv[2]
 tmp = tempfile.mkdtemp(prefix="pl_rest_")
@@ -11,6 +11,11 @@ os.makedirs(f"{tmp}/lin/1"); os.makedirs(f"{tmp}/broken/1")
 subprocess.check_call([sys.executable, make_model, f"{tmp}/lin/1/model.onnx"])
 open(f"{tmp}/lin/config.json", "w").write('{"max_batch": 8, "pool_size": 2}')
 open(f"{tmp}/broken/1/model.onnx", "w").write("not onnx")
+# Device settings that cannot load here: a bad device list, and (without a GPU) the CUDA backend.
+for name, cfg in (("baddev", '{"device_ids": [-1]}'), ("ongpu", '{"backends": ["cuda", "cpu_ref"], "device_ids": [0, 99]}')):
+    os.makedirs(f"{tmp}/{name}/1")
+    shutil.copy(f"{tmp}/lin/1/model.onnx", f"{tmp}/{name}/1/model.onnx")
+    open(f"{tmp}/{name}/config.json", "w").write(cfg)
 s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
 proc = subprocess.Popen([server_bin, "--model-repository", tmp, "--http-port", str(port),
                          "--http-max-body-bytes", "100000", "--exit-timeout-secs", "10"])
@@ -64,6 +69,10 @@ for name, (path, body, headers, code) in bad.items():
 check(req("GET", "/v2/models/lin")[0] == 200, "metadata")
 check(req("GET", "/v2/health/ready")[0] == 503, "server not ready with a broken model")
 check(req("GET", "/v2/models/lin/ready")[0] == 200, "model ready")
+st, _, data = req("POST", "/v2/models/baddev/infer", b"{}")
+check(st == 503 and b"device_ids" in data, f"a bad device_ids list keeps the model not ready, named ({st} {data[:120]!r})")
+st, _, data = req("POST", "/v2/models/ongpu/infer", b"{}")
+check(st == 503 and b"cuda" in data, f"a cuda model without a GPU is not ready, saying why ({st} {data[:160]!r})")
 st, _, m = req("POST", "/v2/models/lin/infer", json.dumps({"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP32", "data": [0, 0, 0, 0]}]}))
 check(st == 200, "still serving after bad requests")
 st, _, m = req("GET", "/metrics")
