@@ -191,6 +191,7 @@ for m in "${MODELS[@]}"; do
 done
 
 cp "$ROOT/tests/gpu/device_run.sh" "$PACK_DIR/run.sh"
+cp "$ROOT/benchmarks/gpu/torch_compare.py" "$PACK_DIR/torch_compare.py"
 chmod +x "$PACK_DIR/run.sh" "$PACK_DIR"/bin/*
 
 # Size: drop what is least needed first until it fits (the rec model: its gpu_test case and

@@ -5,14 +5,16 @@
 # machine's Python environment (nvidia-* wheels), then runs, each step under `timeout`:
 #   nvidia-smi; gpu_test (--gtest_output=json); pl_run on the three PP-OCR models with cuda and with
 #   cpu_ref, outputs compared; pl_bench --backend cuda on det 1x3x640x640 with 1 predictor/1 thread
-#   and 4 predictors/4 threads (and a oneDNN CPU baseline); and writes $OUT/gpu_check.json.
+#   and 4 predictors/4 threads (and a oneDNN CPU baseline); PyTorch side by side
+#   (benchmarks/gpu/torch_compare.py); and writes $OUT/gpu_check.json.
 # Whole run: under 5 minutes (PL_GPU_CHECK_BUDGET_S, default 285, skips the steps left after it).
 #
 #   bash .gpu_pack/run.sh [--out DIR]        on the GPU machine (DIR defaults to $OUT)
 #   bash .gpu_pack/run.sh --self-check       here: the packed binaries start with LD_LIBRARY_PATH
 #                                            holding only the pack (no GPU needed)
 # Files written to DIR (at most 8, no sub-folders, as the device tool brings back): gpu_check.json,
-# gpu_check.log, gpu_test.json, gpu_test.log, pl_run.log, bench.log, nvidia-smi.txt.
+# gpu_check.log, gpu_test.json, gpu_test.log, pl_run.log, bench.log, nvidia-smi.txt, and
+# torch_compare.json (PyTorch + cuDNN vs ours on resnet50 / mobilenet_v3_large, when torch is there).
 # Exit status: 0 when every step that ran passed, 1 otherwise (the files are written either way).
 set -euo pipefail
 
@@ -382,6 +384,14 @@ elif [ -f "$PACK/models/ch_PP-OCRv4_det_infer.onnx" ]; then
   fi
 else
   say "SKIP pl_bench: det model not in the pack"
+fi
+
+# ---- 5. PyTorch with cuDNN side by side (when the machine's Python has torch + torchvision) ----
+if [ "$CUDA_OK" = 1 ] && [ -n "$PY" ] && [ -f "$PACK/torch_compare.py" ] && timeout 60 "$PY" -c "import torch, torchvision" >/dev/null 2>&1; then
+  step torch_compare 150 "$OUT_DIR/bench.log" "$PY" "$PACK/torch_compare.py" --pl-bench "$BIN/pl_bench" \
+    --work "$WORK/torch" --out "$OUT_DIR/torch_compare.json" --seconds 4
+else
+  record torch_compare skipped 0 "no CUDA backend, python, or torch+torchvision here"
 fi
 
 # ---- gpu_check.json ----
