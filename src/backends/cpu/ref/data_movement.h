@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "src/backends/cpu/ref/ref_util.h"
@@ -72,6 +73,12 @@ bool VisitElementSize(size_t elem_size, F&& f) {
     default: return false;
   }
 }
+
+// Reshape, Flatten, Squeeze, Unsqueeze for `backend`: the shape is computed on the host (shape
+// and axes inputs are HostInput), the bytes move with the tensors' device's own copy, so any
+// device backend (CUDA) registers these same kernels instead of writing its own. Defined in
+// reshape.cc.
+void RegisterReshapeFamily(KernelRegistry& r, const std::string& backend);
 
 // Reads an optional 1-D (or scalar) int32/int64 input as a vector; `present` false if omitted.
 StatusOr<std::vector<int64_t>> ReadIntsInput(const KernelContext& ctx, int i, const char* what, bool* present);

@@ -3,16 +3,27 @@
 #include <algorithm>
 #include <limits>
 
+#include "pl/device.h"
 #include "src/backends/cpu/ref/data_movement.h"
 
 namespace pl::cpu_ref {
 namespace {
 
 // Copies x's elements into output 0 with `shape` (same element count, checked by the caller).
+// On a device backend (these kernels serve every backend: only the shape is computed, on the
+// host), the bytes move with the device's own copy, on the predictor's stream.
 Status CopyAs(KernelContext& ctx, const Tensor& x, const Shape& shape) {
   PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, shape, x.dtype()));
-  CopyElements(x, 0, y, 0, x.NumElements());
-  return Status::Ok();
+  if (y->device().is_host() && x.device().is_host()) {
+    CopyElements(x, 0, y, 0, x.NumElements());
+    return Status::Ok();
+  }
+  const DeviceBackend* d = FindDeviceBackend(y->device().type);
+  if (!d || x.device() != y->device())
+    return Status::Internal(ctx.node().Describe() + ": input and output are on different devices");
+  if (y->RawData() == x.RawData() || x.ByteSize() == 0) return Status::Ok();
+  return d->CopyOnDevice(y->device().id, y->RawMutableData(), x.RawData(), x.ByteSize(),
+                         static_cast<DeviceResources*>(ctx.backend_resources()));
 }
 
 const Tensor* Data(const KernelContext& ctx, Status* s) {
@@ -196,21 +207,31 @@ class UnsqueezeKernel final : public AxesKernel {
 
 }  // namespace
 
-void RegisterReshape(KernelRegistry& r) {
-  Add<ReshapeKernel>(r, RefDef("Reshape").Opset(1, 4).AnyType().Strings().InPlace(0, 0));
-  Add<ReshapeKernel>(r, RefDef("Reshape").Opset(5, 12).AnyType().Strings().InPlace(0, 0).HostInput(1));
-  Add<ReshapeKernel>(r, RefDef("Reshape").Opset(13, 13).AnyType().Strings().InPlace(0, 0).HostInput(1));
-  Add<ReshapeKernel>(r, RefDef("Reshape").Opset(14).AnyType().Strings().InPlace(0, 0).HostInput(1));
-  Add<FlattenKernel>(r, RefDef("Flatten").Opset(1, 8).AnyType().Strings().InPlace(0, 0));
-  Add<FlattenKernel>(r, RefDef("Flatten").Opset(9, 10).AnyType().Strings().InPlace(0, 0));
-  Add<FlattenKernel>(r, RefDef("Flatten").Opset(11, 12).AnyType().Strings().InPlace(0, 0));
-  Add<FlattenKernel>(r, RefDef("Flatten").Opset(13).AnyType().Strings().InPlace(0, 0));
-  Add<SqueezeKernel>(r, RefDef("Squeeze").Opset(1, 10).AnyType().Strings().InPlace(0, 0));
-  Add<SqueezeKernel>(r, RefDef("Squeeze").Opset(11, 12).AnyType().Strings().InPlace(0, 0));
-  Add<SqueezeKernel>(r, RefDef("Squeeze").Opset(13).AnyType().Strings().InPlace(0, 0).HostInput(1));
-  Add<UnsqueezeKernel>(r, RefDef("Unsqueeze").Opset(1, 10).AnyType().Strings().InPlace(0, 0));
-  Add<UnsqueezeKernel>(r, RefDef("Unsqueeze").Opset(11, 12).AnyType().Strings().InPlace(0, 0));
-  Add<UnsqueezeKernel>(r, RefDef("Unsqueeze").Opset(13).AnyType().Strings().InPlace(0, 0).HostInput(1));
+void RegisterReshapeFamily(KernelRegistry& r, const std::string& backend) {
+  // Strings only on the host: a device backend gets the fixed-size dtypes.
+  const bool host = FindDeviceBackend(backend) == nullptr;
+  auto def = [&](const char* op) {
+    KernelDef d(op);
+    d.Backend(backend).AnyType().InPlace(0, 0);
+    if (host) d.Strings();
+    return d;
+  };
+  Add<ReshapeKernel>(r, def("Reshape").Opset(1, 4));
+  Add<ReshapeKernel>(r, def("Reshape").Opset(5, 12).HostInput(1));
+  Add<ReshapeKernel>(r, def("Reshape").Opset(13, 13).HostInput(1));
+  Add<ReshapeKernel>(r, def("Reshape").Opset(14).HostInput(1));
+  Add<FlattenKernel>(r, def("Flatten").Opset(1, 8));
+  Add<FlattenKernel>(r, def("Flatten").Opset(9, 10));
+  Add<FlattenKernel>(r, def("Flatten").Opset(11, 12));
+  Add<FlattenKernel>(r, def("Flatten").Opset(13));
+  Add<SqueezeKernel>(r, def("Squeeze").Opset(1, 10));
+  Add<SqueezeKernel>(r, def("Squeeze").Opset(11, 12));
+  Add<SqueezeKernel>(r, def("Squeeze").Opset(13).HostInput(1));
+  Add<UnsqueezeKernel>(r, def("Unsqueeze").Opset(1, 10));
+  Add<UnsqueezeKernel>(r, def("Unsqueeze").Opset(11, 12));
+  Add<UnsqueezeKernel>(r, def("Unsqueeze").Opset(13).HostInput(1));
 }
+
+void RegisterReshape(KernelRegistry& r) { RegisterReshapeFamily(r, kBackendCpuRef); }
 
 }  // namespace pl::cpu_ref
