@@ -36,7 +36,7 @@ struct CopyParams {
   int64_t strides[kMaxCopyDims] = {};
 };
 
-// ----- host helpers (launch.cc-free: inline, plain C++) -----
+// ----- host helpers (inline, plain C++: used by the .cc files and the launchers) -----
 
 // Broadcast strides of `in` against `out` (numpy, right-aligned; 0 on broadcast dims).
 inline std::vector<int64_t> CudaBroadcastStrides(const std::vector<int64_t>& in, const std::vector<int64_t>& out) {
