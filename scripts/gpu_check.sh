@@ -176,6 +176,10 @@ done
 printf '%s\n' "${CUDA_NEEDED[@]:-}" | sed '/^$/d' | sort -u > "$PACK_DIR/cuda_needed.txt"
 strip --strip-unneeded "$PACK_DIR"/bin/* "$PACK_DIR"/lib/*.so* 2>/dev/null || true
 
+# The newest glibc symbol version anything packed needs (the pack brings no C library).
+NEED_GLIBC="$(for f in "$PACK_DIR"/bin/* "$PACK_DIR"/lib/* "$PACK_DIR"/lib-compat/*; do objdump -T "$f" 2>/dev/null; done |
+              grep -oE 'GLIBC_[0-9]+\.[0-9]+' | sed 's/GLIBC_//' | sort -uV | tail -n1)"
+
 # Large libraries travel xz-compressed (oneDNN: 40 MB -> 7 MB); run.sh unpacks them.
 for f in "$PACK_DIR"/lib/*; do
   if [ "$(bytes_of "$f")" -gt $((4 * 1048576)) ]; then xz -T"$JOBS" -6 "$f"; fi
@@ -214,8 +218,7 @@ TOTAL="$(bytes_of "$PACK_DIR")"
   echo "cuda plugin: $([ -n "$PLUGIN" ] && echo yes || echo 'NO (--without-cuda)')"
   echo "cuda libraries from the machine: $(tr '\n' ' ' < "$PACK_DIR/cuda_needed.txt")"
   echo "dropped for size: ${DROPPED[*]:-none}"
-  echo "needs glibc >= $(for f in "$PACK_DIR"/bin/* "${CORE}" ${PLUGIN:+"$PLUGIN"}; do objdump -T "$f" 2>/dev/null; done |
-                         grep -oE 'GLIBC_[0-9]+\.[0-9]+' | sed 's/GLIBC_//' | sort -uV | tail -n1)"
+  echo "needs glibc >= $NEED_GLIBC"
   echo "size: $(mib "$TOTAL") MiB"
   echo "--- files (bytes, sha256)"
   (cd "$PACK_DIR" && find . -type f ! -name manifest.txt | sort | while read -r f; do
