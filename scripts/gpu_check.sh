@@ -177,8 +177,9 @@ printf '%s\n' "${CUDA_NEEDED[@]:-}" | sed '/^$/d' | sort -u > "$PACK_DIR/cuda_ne
 strip --strip-unneeded "$PACK_DIR"/bin/* "$PACK_DIR"/lib/*.so* 2>/dev/null || true
 
 # The newest glibc symbol version anything packed needs (the pack brings no C library).
-NEED_GLIBC="$(for f in "$PACK_DIR"/bin/* "$PACK_DIR"/lib/* "$PACK_DIR"/lib-compat/*; do objdump -T "$f" 2>/dev/null; done |
-              grep -oE 'GLIBC_[0-9]+\.[0-9]+' | sed 's/GLIBC_//' | sort -uV | tail -n1)"
+glibc_of() { for f in "$@"; do objdump -T "$f" 2>/dev/null; done | grep -oE 'GLIBC_[0-9]+\.[0-9]+' | sed 's/GLIBC_//' | sort -uV | tail -n1; }
+NEED_GLIBC="$(glibc_of "$PACK_DIR"/bin/* "$PACK_DIR"/lib/*)"
+NEED_GLIBC_COMPAT="$(glibc_of "$PACK_DIR"/lib-compat/*)"
 
 # Large libraries travel xz-compressed (oneDNN: 40 MB -> 7 MB); run.sh unpacks them.
 for f in "$PACK_DIR"/lib/*; do
@@ -219,12 +220,13 @@ TOTAL="$(bytes_of "$PACK_DIR")"
   echo "cuda libraries from the machine: $(tr '\n' ' ' < "$PACK_DIR/cuda_needed.txt")"
   echo "dropped for size: ${DROPPED[*]:-none}"
   echo "needs glibc >= $NEED_GLIBC"
+  echo "lib-compat (libstdc++/libgcc_s, used only where the machine's are older) needs glibc >= ${NEED_GLIBC_COMPAT:-?}"
   echo "size: $(mib "$TOTAL") MiB"
   echo "--- files (bytes, sha256)"
   (cd "$PACK_DIR" && find . -type f ! -name manifest.txt | sort | while read -r f; do
      printf '%10d %s %s\n' "$(stat -c %s "$f")" "$(sha256sum "$f" | cut -c1-16)" "${f#./}"; done)
 } > "$PACK_DIR/manifest.txt"
-sed -n '1,8p' "$PACK_DIR/manifest.txt" | sed 's/^/  /'
+sed -n '1,9p' "$PACK_DIR/manifest.txt" | sed 's/^/  /'
 say "pack: $(mib "$TOTAL") MiB in $PACK_DIR (limit ${MAX_MB} MiB; the device tool takes 64 MiB with the checkout)"
 (cd "$PACK_DIR" && du -sh bin lib lib-compat models 2>/dev/null | sed 's/^/    /')
 SENT=$(git -C "$ROOT" ls-files -z | (cd "$ROOT" && xargs -0 du -cb 2>/dev/null) | tail -n1 | cut -f1)
