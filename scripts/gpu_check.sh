@@ -229,7 +229,7 @@ TOTAL="$(bytes_of "$PACK_DIR")"
 sed -n '1,9p' "$PACK_DIR/manifest.txt" | sed 's/^/  /'
 say "pack: $(mib "$TOTAL") MiB in $PACK_DIR (limit ${MAX_MB} MiB; the device tool takes 64 MiB with the checkout)"
 (cd "$PACK_DIR" && du -sh bin lib lib-compat models 2>/dev/null | sed 's/^/    /')
-SENT=$(git -C "$ROOT" ls-files -z | (cd "$ROOT" && xargs -0 du -cb 2>/dev/null) | tail -n1 | cut -f1)
+SENT=$(git -C "$ROOT" ls-files -z | (cd "$ROOT" && xargs -0 -r du -cb 2>/dev/null) | tail -n1 | cut -f1)
 say "this checkout's tracked files: $(mib "${SENT:-0}") MiB; with the pack: $(mib $(( ${SENT:-0} + TOTAL ))) MiB"
 git -C "$ROOT" check-ignore -q "$PACK_DIR" 2>/dev/null ||
   say "note: $PACK_DIR is not git-ignored here: it would also travel as an untracked folder (same size)"
