@@ -100,8 +100,18 @@ __global__ void GatherKernel(const U* __restrict__ data, const int64_t* __restri
 template <typename U>
 __global__ void Copy2DKernel(U* __restrict__ dst, int64_t dst_pitch, const U* __restrict__ src, int64_t src_pitch,
                              int64_t row, int64_t n) {
+  const bool small = n < (int64_t{1} << 31);
   for (int64_t i = GlobalThread(); i < n; i += GridStride()) {
-    const int64_t r = i / row, c = i - r * row;
+    int64_t r, c;
+    if (small) {
+      const uint32_t u = static_cast<uint32_t>(i), w = static_cast<uint32_t>(row);
+      const uint32_t q = u / w;
+      r = q;
+      c = u - q * w;
+    } else {
+      r = i / row;
+      c = i - r * row;
+    }
     dst[r * dst_pitch + c] = src[r * src_pitch + c];
   }
 }
@@ -128,13 +138,22 @@ __device__ __forceinline__ int64_t PadIndex(int64_t j, int64_t pb, int64_t lo, i
 
 template <typename U>
 __global__ void PadKernel(const U* __restrict__ src, U* __restrict__ dst, int64_t total, PadParams p, U value) {
+  const bool small = total < (int64_t{1} << 31);
   for (int64_t i = GlobalThread(); i < total; i += GridStride()) {
     int64_t rem = i, off = 0;
     bool constant = false;
     for (int d = p.rank - 1; d >= 0; --d) {
-      const int64_t q = rem / p.out_dims[d];
-      const int64_t j = rem - q * p.out_dims[d];
-      rem = q;
+      int64_t j;
+      if (small) {
+        const uint32_t u = static_cast<uint32_t>(rem), od = static_cast<uint32_t>(p.out_dims[d]);
+        const uint32_t q = u / od;
+        j = u - q * od;
+        rem = q;
+      } else {
+        const int64_t q = rem / p.out_dims[d];
+        j = rem - q * p.out_dims[d];
+        rem = q;
+      }
       const int64_t s = PadIndex(j, p.pb[d], p.lo[d], p.n[d], p.mode);
       if (s < 0) constant = true;
       else off += s * p.in_strides[d];
