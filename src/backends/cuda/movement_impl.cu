@@ -295,21 +295,15 @@ __global__ void ResizeLinearKernel(const float* __restrict__ x, float* __restric
     const float* sp = x + plane * in_h * in_w;
     // Horizontal first, then vertical, as the reference blends (zero vertical taps skipped).
     float acc = 0.f;
-    int used = 0;
-    float rows[2];
-    float wts[2];
-    if (ty.w0 != 0.f) {
-      const float* r = sp + ty.i0 * in_w;
-      rows[used] = tx.w0 * r[tx.i0] + tx.w1 * r[tx.i1];
-      wts[used++] = ty.w0;
+    const float* r0 = sp + ty.i0 * in_w;
+    const float* r1 = sp + ty.i1 * in_w;
+    if (ty.w0 != 0.f && ty.w1 != 0.f) {
+      acc = ty.w0 * (tx.w0 * r0[tx.i0] + tx.w1 * r0[tx.i1]) + ty.w1 * (tx.w0 * r1[tx.i0] + tx.w1 * r1[tx.i1]);
+    } else if (ty.w0 != 0.f) {
+      acc = ty.w0 * (tx.w0 * r0[tx.i0] + tx.w1 * r0[tx.i1]);
+    } else if (ty.w1 != 0.f) {
+      acc = ty.w1 * (tx.w0 * r1[tx.i0] + tx.w1 * r1[tx.i1]);
     }
-    if (ty.w1 != 0.f) {
-      const float* r = sp + ty.i1 * in_w;
-      rows[used] = tx.w0 * r[tx.i0] + tx.w1 * r[tx.i1];
-      wts[used++] = ty.w1;
-    }
-    if (used == 2) acc = wts[0] * rows[0] + wts[1] * rows[1];
-    else if (used == 1) acc = wts[0] * rows[0];
     y[i] = acc;
   }
 }
