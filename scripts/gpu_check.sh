@@ -176,6 +176,11 @@ done
 printf '%s\n' "${CUDA_NEEDED[@]:-}" | sed '/^$/d' | sort -u > "$PACK_DIR/cuda_needed.txt"
 strip --strip-unneeded "$PACK_DIR"/bin/* "$PACK_DIR"/lib/*.so* 2>/dev/null || true
 
+# The newest glibc symbol version anything packed needs (the pack brings no C library).
+glibc_of() { for f in "$@"; do objdump -T "$f" 2>/dev/null; done | grep -oE 'GLIBC_[0-9]+\.[0-9]+' | sed 's/GLIBC_//' | sort -uV | tail -n1; }
+NEED_GLIBC="$(glibc_of "$PACK_DIR"/bin/* "$PACK_DIR"/lib/*)"
+NEED_GLIBC_COMPAT="$(glibc_of "$PACK_DIR"/lib-compat/*)"
+
 # Large libraries travel xz-compressed (oneDNN: 40 MB -> 7 MB); run.sh unpacks them.
 for f in "$PACK_DIR"/lib/*; do
   if [ "$(bytes_of "$f")" -gt $((4 * 1048576)) ]; then xz -T"$JOBS" -6 "$f"; fi
@@ -215,17 +220,17 @@ TOTAL="$(bytes_of "$PACK_DIR")"
   echo "cuda plugin: $([ -n "$PLUGIN" ] && echo yes || echo 'NO (--without-cuda)')"
   echo "cuda libraries from the machine: $(tr '\n' ' ' < "$PACK_DIR/cuda_needed.txt")"
   echo "dropped for size: ${DROPPED[*]:-none}"
-  echo "needs glibc >= $(for f in "$PACK_DIR"/bin/* "${CORE}" ${PLUGIN:+"$PLUGIN"}; do objdump -T "$f" 2>/dev/null; done |
-                         grep -oE 'GLIBC_[0-9]+\.[0-9]+' | sed 's/GLIBC_//' | sort -uV | tail -n1)"
+  echo "needs glibc >= $NEED_GLIBC"
+  echo "lib-compat (libstdc++/libgcc_s, used only where the machine's are older) needs glibc >= ${NEED_GLIBC_COMPAT:-?}"
   echo "size: $(mib "$TOTAL") MiB"
   echo "--- files (bytes, sha256)"
   (cd "$PACK_DIR" && find . -type f ! -name manifest.txt | sort | while read -r f; do
      printf '%10d %s %s\n' "$(stat -c %s "$f")" "$(sha256sum "$f" | cut -c1-16)" "${f#./}"; done)
 } > "$PACK_DIR/manifest.txt"
-sed -n '1,8p' "$PACK_DIR/manifest.txt" | sed 's/^/  /'
+sed -n '1,9p' "$PACK_DIR/manifest.txt" | sed 's/^/  /'
 say "pack: $(mib "$TOTAL") MiB in $PACK_DIR (limit ${MAX_MB} MiB; the device tool takes 64 MiB with the checkout)"
 (cd "$PACK_DIR" && du -sh bin lib lib-compat models 2>/dev/null | sed 's/^/    /')
-SENT=$(git -C "$ROOT" ls-files -z | (cd "$ROOT" && xargs -0 du -cb 2>/dev/null) | tail -n1 | cut -f1)
+SENT=$(git -C "$ROOT" ls-files -z | (cd "$ROOT" && xargs -0 -r du -cb 2>/dev/null) | tail -n1 | cut -f1)
 say "this checkout's tracked files: $(mib "${SENT:-0}") MiB; with the pack: $(mib $(( ${SENT:-0} + TOTAL ))) MiB"
 git -C "$ROOT" check-ignore -q "$PACK_DIR" 2>/dev/null ||
   say "note: $PACK_DIR is not git-ignored here: it would also travel as an untracked folder (same size)"

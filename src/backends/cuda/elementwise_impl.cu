@@ -233,7 +233,10 @@ __global__ void VariadicKernel(Ptrs3 in, int count, bool accumulate, float* out,
     int64_t off[3];
     BcastOffsets<3>(i, p, off);
     float acc = accumulate ? out[i] : in.p[0][off[0]];
-    for (int k = accumulate ? 0 : 1; k < count; ++k) acc = Combine<kOp>(acc, in.p[k][off[k]]);
+    const int first = accumulate ? 0 : 1;
+#pragma unroll
+    for (int k = 0; k < 3; ++k)  // unrolled: no local-memory copies of `in` and `off`
+      if (k >= first && k < count) acc = Combine<kOp>(acc, in.p[k][off[k]]);
     out[i] = acc;
   }
 }

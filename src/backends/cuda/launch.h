@@ -36,7 +36,7 @@ struct CopyParams {
   int64_t strides[kMaxCopyDims] = {};
 };
 
-// ----- host helpers (launch.cc-free: inline, plain C++) -----
+// ----- host helpers (inline, plain C++: used by the .cc files and the launchers) -----
 
 // Broadcast strides of `in` against `out` (numpy, right-aligned; 0 on broadcast dims).
 inline std::vector<int64_t> CudaBroadcastStrides(const std::vector<int64_t>& in, const std::vector<int64_t>& out) {
@@ -199,8 +199,23 @@ struct ResizeParams {
   int64_t in_dims[kMaxDims] = {};
   int64_t out_dims[kMaxDims] = {};
   double scales[kMaxDims] = {};
+  int64_t table_off[kMaxDims] = {};  // set by LaunchResize
 };
-void LaunchResize(const float* x, float* y, int64_t total, const ResizeParams& p, cudaStream_t stream);
+// Two linear taps of one output index on one axis.
+struct ResizeTap {
+  int64_t i0 = 0, i1 = 0;
+  float w0 = 0.f, w1 = 0.f;
+};
+// Device workspace LaunchResize needs: per-axis tables (source index per output index, or the
+// linear taps of the last two dims), computed once per call by a small kernel so the main
+// kernel does no floating-point coordinate math.
+inline size_t ResizeWorkspaceBytes(const ResizeParams& p) {
+  if (p.linear) return static_cast<size_t>(p.out_dims[p.rank - 2] + p.out_dims[p.rank - 1]) * sizeof(ResizeTap);
+  size_t n = 0;
+  for (int d = 0; d < p.rank; ++d) n += static_cast<size_t>(p.out_dims[d]);
+  return n * sizeof(int64_t);
+}
+void LaunchResize(const float* x, float* y, int64_t total, const ResizeParams& p, void* workspace, cudaStream_t stream);
 
 // ============================================================ reduce_impl.cu
 

@@ -925,7 +925,8 @@ class ResizeKernel final : public Kernel {
     if (x->NumElements() == 0)
       return Status::InvalidArgument(node.Describe() + ": cannot resize an empty input " + ShapeToString(x->shape()) +
                                      " to the non-empty " + ShapeToString(out_shape));
-    LaunchResize(x->Data<float>(), y->MutableData<float>(), y->NumElements(), p, s);
+    PL_ASSIGN_OR_RETURN(void* ws, ctx.Workspace(ResizeWorkspaceBytes(p)));
+    LaunchResize(x->Data<float>(), y->MutableData<float>(), y->NumElements(), p, ws, s);
     PL_CUDA_CHECK_LAUNCH(node.Describe());
     return Status::Ok();
   }

@@ -100,8 +100,18 @@ __global__ void GatherKernel(const U* __restrict__ data, const int64_t* __restri
 template <typename U>
 __global__ void Copy2DKernel(U* __restrict__ dst, int64_t dst_pitch, const U* __restrict__ src, int64_t src_pitch,
                              int64_t row, int64_t n) {
+  const bool small = n < (int64_t{1} << 31);
   for (int64_t i = GlobalThread(); i < n; i += GridStride()) {
-    const int64_t r = i / row, c = i - r * row;
+    int64_t r, c;
+    if (small) {
+      const uint32_t u = static_cast<uint32_t>(i), w = static_cast<uint32_t>(row);
+      const uint32_t q = u / w;
+      r = q;
+      c = u - q * w;
+    } else {
+      r = i / row;
+      c = i - r * row;
+    }
     dst[r * dst_pitch + c] = src[r * src_pitch + c];
   }
 }
@@ -128,13 +138,22 @@ __device__ __forceinline__ int64_t PadIndex(int64_t j, int64_t pb, int64_t lo, i
 
 template <typename U>
 __global__ void PadKernel(const U* __restrict__ src, U* __restrict__ dst, int64_t total, PadParams p, U value) {
+  const bool small = total < (int64_t{1} << 31);
   for (int64_t i = GlobalThread(); i < total; i += GridStride()) {
     int64_t rem = i, off = 0;
     bool constant = false;
     for (int d = p.rank - 1; d >= 0; --d) {
-      const int64_t q = rem / p.out_dims[d];
-      const int64_t j = rem - q * p.out_dims[d];
-      rem = q;
+      int64_t j;
+      if (small) {
+        const uint32_t u = static_cast<uint32_t>(rem), od = static_cast<uint32_t>(p.out_dims[d]);
+        const uint32_t q = u / od;
+        j = u - q * od;
+        rem = q;
+      } else {
+        const int64_t q = rem / p.out_dims[d];
+        j = rem - q * p.out_dims[d];
+        rem = q;
+      }
       const int64_t s = PadIndex(j, p.pb[d], p.lo[d], p.n[d], p.mode);
       if (s < 0) constant = true;
       else off += s * p.in_strides[d];
@@ -202,18 +221,50 @@ __device__ __forceinline__ void LinearTaps(const ResizeParams& p, int d, int64_t
   *w1 = static_cast<float>(b);
 }
 
-__global__ void ResizeNearestKernel(const float* __restrict__ x, float* __restrict__ y, int64_t total, ResizeParams p) {
-  for (int64_t i = GlobalThread(); i < total; i += GridStride()) {
-    int64_t rem = i, off = 0, stride = 1;
-    for (int d = p.rank - 1; d >= 0; --d) {
-      const int64_t out = p.out_dims[d], in = p.in_dims[d];
-      const int64_t q = rem / out;
-      const int64_t o = rem - q * out;
-      rem = q;
+// Per-axis tables: nearest source index of every output index of every axis, or the linear taps
+// of the last two axes (h first, then w).
+__global__ void ResizeTableKernel(ResizeParams p, int64_t* __restrict__ nn, ResizeTap* __restrict__ taps, int64_t len) {
+  for (int64_t t = GlobalThread(); t < len; t += GridStride()) {
+    if (p.linear) {
+      const int h = p.rank - 2, w = p.rank - 1;
+      const int d = t < p.out_dims[h] ? h : w;
+      const int64_t o = t - p.table_off[d];
+      ResizeTap tap;
+      LinearTaps(p, d, o, &tap.i0, &tap.i1, &tap.w0, &tap.w1);
+      taps[t] = tap;
+    } else {
+      int d = 0;
+      while (d + 1 < p.rank && t >= p.table_off[d + 1]) ++d;
+      const int64_t o = t - p.table_off[d], in = p.in_dims[d], out = p.out_dims[d];
       double c = SourceCoord(p.coord, o, in, out, p.scales[d]);
       if (!isfinite(c)) c = 0;
-      off += Clamp(NearestIndex(p.nearest, c, p.scales[d]), 0, in - 1) * stride;
-      stride *= in;
+      nn[t] = Clamp(NearestIndex(p.nearest, c, p.scales[d]), 0, in - 1);
+    }
+  }
+}
+
+__global__ void ResizeNearestKernel(const float* __restrict__ x, float* __restrict__ y, int64_t total, ResizeParams p,
+                                    const int64_t* __restrict__ nn) {
+  const bool small = total < (int64_t{1} << 31);
+  for (int64_t i = GlobalThread(); i < total; i += GridStride()) {
+    int64_t off = 0, stride = 1;
+    if (small) {
+      uint32_t rem = static_cast<uint32_t>(i);
+      for (int d = p.rank - 1; d >= 0; --d) {
+        const uint32_t out = static_cast<uint32_t>(p.out_dims[d]);
+        const uint32_t q = rem / out;
+        off += nn[p.table_off[d] + (rem - q * out)] * stride;
+        rem = q;
+        stride *= p.in_dims[d];
+      }
+    } else {
+      int64_t rem = i;
+      for (int d = p.rank - 1; d >= 0; --d) {
+        const int64_t q = rem / p.out_dims[d];
+        off += nn[p.table_off[d] + (rem - q * p.out_dims[d])] * stride;
+        rem = q;
+        stride *= p.in_dims[d];
+      }
     }
     y[i] = x[off];
   }
@@ -221,36 +272,38 @@ __global__ void ResizeNearestKernel(const float* __restrict__ x, float* __restri
 
 // Linear over the last two dims (rank >= 2; a rank-1 input is given as [1, W]); every other dim
 // is the identity, so planes map one to one.
-__global__ void ResizeLinearKernel(const float* __restrict__ x, float* __restrict__ y, int64_t total, ResizeParams p) {
+__global__ void ResizeLinearKernel(const float* __restrict__ x, float* __restrict__ y, int64_t total, ResizeParams p,
+                                   const ResizeTap* __restrict__ taps) {
   const int h = p.rank - 2, w = p.rank - 1;
   const int64_t out_w = p.out_dims[w], out_h = p.out_dims[h], in_w = p.in_dims[w], in_h = p.in_dims[h];
+  const bool small = total < (int64_t{1} << 31);
   for (int64_t i = GlobalThread(); i < total; i += GridStride()) {
-    const int64_t ox = i % out_w;
-    const int64_t t = i / out_w;
-    const int64_t oy = t % out_h;
-    const int64_t plane = t / out_h;
-    int64_t x0, x1, y0, y1;
-    float wx0, wx1, wy0, wy1;
-    LinearTaps(p, w, ox, &x0, &x1, &wx0, &wx1);
-    LinearTaps(p, h, oy, &y0, &y1, &wy0, &wy1);
+    int64_t ox, oy, plane;
+    if (small) {
+      const uint32_t u = static_cast<uint32_t>(i), ow = static_cast<uint32_t>(out_w), oh = static_cast<uint32_t>(out_h);
+      const uint32_t t = u / ow;
+      ox = u - t * ow;
+      plane = t / oh;
+      oy = t - static_cast<uint32_t>(plane) * oh;
+    } else {
+      const int64_t t = i / out_w;
+      ox = i - t * out_w;
+      plane = t / out_h;
+      oy = t - plane * out_h;
+    }
+    const ResizeTap tx = taps[out_h + ox], ty = taps[oy];
     const float* sp = x + plane * in_h * in_w;
     // Horizontal first, then vertical, as the reference blends (zero vertical taps skipped).
     float acc = 0.f;
-    int used = 0;
-    float rows[2];
-    float wts[2];
-    if (wy0 != 0.f) {
-      const float* r = sp + y0 * in_w;
-      rows[used] = wx0 * r[x0] + wx1 * r[x1];
-      wts[used++] = wy0;
+    const float* r0 = sp + ty.i0 * in_w;
+    const float* r1 = sp + ty.i1 * in_w;
+    if (ty.w0 != 0.f && ty.w1 != 0.f) {
+      acc = ty.w0 * (tx.w0 * r0[tx.i0] + tx.w1 * r0[tx.i1]) + ty.w1 * (tx.w0 * r1[tx.i0] + tx.w1 * r1[tx.i1]);
+    } else if (ty.w0 != 0.f) {
+      acc = ty.w0 * (tx.w0 * r0[tx.i0] + tx.w1 * r0[tx.i1]);
+    } else if (ty.w1 != 0.f) {
+      acc = ty.w1 * (tx.w0 * r1[tx.i0] + tx.w1 * r1[tx.i1]);
     }
-    if (wy1 != 0.f) {
-      const float* r = sp + y1 * in_w;
-      rows[used] = wx0 * r[x0] + wx1 * r[x1];
-      wts[used++] = wy1;
-    }
-    if (used == 2) acc = wts[0] * rows[0] + wts[1] * rows[1];
-    else if (used == 1) acc = wts[0] * rows[0];
     y[i] = acc;
   }
 }
@@ -364,10 +417,25 @@ void LaunchPad(const void* src, void* dst, size_t elem_size, int64_t total, cons
   }
 }
 
-void LaunchResize(const float* x, float* y, int64_t total, const ResizeParams& p, cudaStream_t s) {
+void LaunchResize(const float* x, float* y, int64_t total, const ResizeParams& params, void* ws, cudaStream_t s) {
   if (total <= 0) return;
-  if (p.linear) ResizeLinearKernel<<<GridFor(total), kBlock, 0, s>>>(x, y, total, p);
-  else ResizeNearestKernel<<<GridFor(total), kBlock, 0, s>>>(x, y, total, p);
+  ResizeParams p = params;
+  int64_t len = 0;
+  if (p.linear) {
+    p.table_off[p.rank - 2] = 0;
+    p.table_off[p.rank - 1] = p.out_dims[p.rank - 2];
+    len = p.out_dims[p.rank - 2] + p.out_dims[p.rank - 1];
+  } else {
+    for (int d = 0; d < p.rank; ++d) {
+      p.table_off[d] = len;
+      len += p.out_dims[d];
+    }
+  }
+  int64_t* nn = static_cast<int64_t*>(ws);
+  ResizeTap* taps = static_cast<ResizeTap*>(ws);
+  ResizeTableKernel<<<GridFor(len), kBlock, 0, s>>>(p, nn, taps, len);
+  if (p.linear) ResizeLinearKernel<<<GridFor(total), kBlock, 0, s>>>(x, y, total, p, taps);
+  else ResizeNearestKernel<<<GridFor(total), kBlock, 0, s>>>(x, y, total, p, nn);
 }
 
 }  // namespace pl::cuda
