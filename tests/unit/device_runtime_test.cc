@@ -179,7 +179,10 @@ class CheckingContext final : public KernelContext {
     outputs_[i] = t;
     if (!capturing_) return t;
     if (scratch_.size() <= static_cast<size_t>(i)) scratch_.resize(i + 1);
-    PL_ASSIGN_OR_RETURN(scratch_[i], Tensor::Create(dtype, shape));
+    // Scratch device memory: the recorded kernel must not touch the output's real memory.
+    const size_t bytes = static_cast<size_t>(ShapeNumElements(shape)) * DataTypeSize(dtype);
+    PL_ASSIGN_OR_RETURN(std::shared_ptr<void> mem, FindDeviceBackend("sim")->Allocate(0, bytes));
+    scratch_[i] = Tensor::FromBuffer(dtype, shape, std::move(mem), bytes, t->device());
     return &scratch_[i];
   }
   const std::vector<Tensor*>& outputs() const { return outputs_; }
