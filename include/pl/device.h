@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "pl/status.h"
 #include "pl/tensor.h"
@@ -62,6 +63,16 @@ class DeviceBackend {
   virtual Status CopyOnDevice(int device_id, void* dst, const void* src, size_t bytes, DeviceResources* res) const = 0;
   // Waits for the work queued on `res`; a DeviceError names what failed.
   virtual Status Synchronize(DeviceResources* res) const = 0;
+
+  // Optional: contiguous `dst` of `shape` from a strided view of `src` (element idx read at
+  // src + sum(idx[d] * src_strides[d]) * elem_size; strides in elements, may be 0 or negative),
+  // queued on `res`. With it, the SDK's data-movement kernels (Slice, Expand, Tile, ...) serve this
+  // device as they are. Unimplemented makes such a kernel decline (the node falls back to cpu_ref).
+  virtual Status CopyStrided(int device_id, void* dst, const void* src, size_t elem_size, const Shape& shape,
+                             const std::vector<int64_t>& src_strides, DeviceResources* res) const {
+    (void)device_id; (void)dst; (void)src; (void)elem_size; (void)shape; (void)src_strides; (void)res;
+    return Status::Unimplemented(name() + ": no strided copy");
+  }
 
   // Optional graph capture (CUDA Graphs, Config::SwitchCudaGraph): between BeginCapture and
   // EndCapture the work kernels queue on `res` is recorded, not run; Replay runs the recording

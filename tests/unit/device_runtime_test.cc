@@ -22,6 +22,7 @@
 #include "pl/device.h"
 #include "pl/pl.h"
 #include "services/predictor_pool.h"
+#include "src/backends/cpu/ref/data_movement.h"
 #include "tests/util/test_util.h"
 
 namespace pl {
@@ -69,7 +70,7 @@ struct SimResources : DeviceResources {
 struct SimGraph {
   std::vector<std::function<void()>> steps;
 };
-std::atomic<int> g_captures{0}, g_replays{0};
+std::atomic<int> g_captures{0}, g_replays{0}, g_strided_copies{0};
 
 class SimDevice : public DeviceBackend {
  public:
@@ -131,6 +132,14 @@ class SimDevice : public DeviceBackend {
       }
       r->synced += r->queued.exchange(0);
     }
+    return Status::Ok();
+  }
+  Status CopyStrided(int, void* dst, const void* src, size_t elem_size, const Shape& shape,
+                     const std::vector<int64_t>& src_strides, DeviceResources* res) const override {
+    if (!Stats().Owns(dst) || !Stats().Owns(src)) return Status::Internal("sim: CopyStrided outside device memory");
+    cpu_ref::StridedCopy(dst, src, shape, src_strides, elem_size);
+    g_strided_copies++;
+    if (res) static_cast<SimResources*>(res)->queued++;
     return Status::Ok();
   }
   bool SupportsCapture() const override { return true; }
@@ -328,6 +337,7 @@ void RegisterSim() {
     add("Mul", 7);
     add("MatMul", 9);
     add("Reshape", 5, {1});
+    add("Slice", 13, {1, 2, 3, 4});
     add("Transpose", 1);
     add("Softmax", 13, {}, /*decline3=*/true);
     add("GlobalAveragePool", 1);
@@ -507,6 +517,36 @@ TEST_F(DeviceRuntime, RunTimeDeclineFallsBackToCpuRefThroughTheHost) {
   ASSERT_TRUE(ref.ok() && sim.ok());
   auto want = RunOrDie(ref->get(), {x});
   for (int i = 0; i < 3; ++i) ExpectBitIdentical(RunOrDie(sim->get(), {x}), want);
+}
+
+TEST_F(DeviceRuntime, DataMovementKernelsServeADeviceThroughItsStridedCopy) {
+  // cpu_ref's Slice (negative step, host bounds) and Reshape run on the device as they are: the
+  // bytes move with DeviceBackend::CopyStrided / CopyOnDevice.
+  Tensor x = T_<float>({2, 6, 5}, Ramp(60, 0.3f, 0.f));
+  x.set_name("x");
+  Tensor starts = T_<int64_t>({2}, {5, 1}), ends = T_<int64_t>({2}, {-100, 5}), axes = T_<int64_t>({2}, {1, 2}),
+         steps = T_<int64_t>({2}, {-2, 3});
+  starts.set_name("starts");
+  ends.set_name("ends");
+  axes.set_name("axes");
+  steps.set_name("steps");
+  Tensor shape = T_<int64_t>({2}, {-1, 2});
+  shape.set_name("shape");
+  std::vector<NodeSpec> nodes = {{"Relu", "", {"x"}, {"a"}, {}},
+                                 {"Slice", "", {"a", "starts", "ends", "axes", "steps"}, {"s"}, {}},
+                                 {"Reshape", "", {"s", "shape"}, {"r"}, {}},
+                                 {"Relu", "", {"r"}, {"y"}, {}}};
+  const std::string model = BuildModel(nodes, {x}, {starts, ends, axes, steps, shape}, {"y"});
+  auto ref = CreatePredictor(RefConfig(model));
+  auto sim = CreatePredictor(SimConfig(model));
+  ASSERT_TRUE(ref.ok() && sim.ok()) << sim.status().ToString();
+  (*sim)->EnableProfiling(true);
+  const int strided0 = g_strided_copies.load();
+  ExpectBitIdentical(RunOrDie(sim->get(), {x}), RunOrDie(ref->get(), {x}));
+  EXPECT_EQ(g_strided_copies.load() - strided0, 1) << "Slice did not run on the device";
+  int on_sim = 0;
+  for (const auto& e : (*sim)->LastProfile()) on_sim += e.backend == "sim" && (e.op == "Slice" || e.op == "Reshape");
+  EXPECT_EQ(on_sim, 2);
 }
 
 TEST_F(DeviceRuntime, DeviceInputsAreReadInPlace) {

@@ -7,6 +7,7 @@
 
 #include "src/backends/cuda/cuda_common.h"
 #include "src/backends/cuda/kernel_list.h"
+#include "src/backends/cuda/launch.h"
 #include "src/ir/capability.h"
 
 namespace pl::cuda {
@@ -159,6 +160,26 @@ class CudaDevice final : public DeviceBackend {
     if (e != cudaSuccess) return CallFailed("cudaStreamSynchronize on cuda:" + std::to_string(r->device), e);
     e = cudaGetLastError();
     if (e != cudaSuccess) return Status::DeviceError("cuda:" + std::to_string(r->device) + ": " + CudaErrorString(e));
+    return Status::Ok();
+  }
+
+  Status CopyStrided(int device_id, void* dst, const void* src, size_t elem_size, const Shape& shape,
+                     const std::vector<int64_t>& src_strides, DeviceResources* res) const override {
+    (void)device_id;
+    CudaResources* r = AsCuda(res);
+    if (!r || !r->stream) return Status::Internal("cuda CopyStrided: no resources");
+    const int64_t n = ShapeNumElements(shape);
+    if (n <= 0) return Status::Ok();
+    PL_RETURN_IF_ERROR(SetDevice(r->device, "cuda CopyStrided"));
+    CopyParams p;
+    if (!MakeCopyParams(shape, src_strides, &p)) return Status::Unimplemented("cuda: too many dims for the strided copy");
+    if (p.rank == 0 || (p.rank == 1 && p.strides[0] == 1)) {
+      const cudaError_t e = cudaMemcpyAsync(dst, src, static_cast<size_t>(n) * elem_size, cudaMemcpyDeviceToDevice, r->stream);
+      if (e != cudaSuccess) return CallFailed("cudaMemcpyAsync (strided copy)", e);
+      return Status::Ok();
+    }
+    LaunchStridedCopy(src, dst, elem_size, n, p, r->stream);
+    PL_CUDA_CHECK_LAUNCH("cuda strided copy");
     return Status::Ok();
   }
 

@@ -1,6 +1,8 @@
 // Shared helpers of the reference data-movement kernels: strided copies, fills, dtype conversion.
 #include "src/backends/cpu/ref/data_movement.h"
 
+#include "pl/device.h"
+
 #include <algorithm>
 
 namespace pl::cpu_ref {
@@ -53,6 +55,21 @@ std::vector<int64_t> ContiguousStrides(const Shape& shape) {
   std::vector<int64_t> s(shape.size(), 1);
   for (int d = static_cast<int>(shape.size()) - 2; d >= 0; --d) s[d] = s[d + 1] * shape[d + 1];
   return s;
+}
+
+Status CopyView(KernelContext& ctx, const Tensor& x, int64_t offset, const Shape& shape,
+                const std::vector<int64_t>& src_strides, Tensor* y) {
+  const size_t esz = DataTypeSize(x.dtype());
+  const char* src = static_cast<const char*>(x.RawData()) + offset * static_cast<int64_t>(esz);
+  if (x.device().is_host() && y->device().is_host()) {
+    StridedCopy(y->RawMutableData(), src, shape, src_strides, esz, ctx.intra_op_threads());
+    return Status::Ok();
+  }
+  const DeviceBackend* d = FindDeviceBackend(y->device().type);
+  if (!d || x.device() != y->device())
+    return Status::Internal(ctx.node().Describe() + ": input and output are on different devices");
+  return d->CopyStrided(y->device().id, y->RawMutableData(), src, esz, shape, src_strides,
+                        static_cast<DeviceResources*>(ctx.backend_resources()));
 }
 
 void StridedCopy(void* dst, const void* src, const Shape& shape, const std::vector<int64_t>& src_strides,

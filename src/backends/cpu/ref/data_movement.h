@@ -21,6 +21,12 @@ std::vector<int64_t> ContiguousStrides(const Shape& shape);
 void StridedCopy(void* dst, const void* src, const Shape& shape, const std::vector<int64_t>& src_strides,
                  size_t elem_size, int threads = 1);
 
+// y (contiguous, `shape`) from the strided view of x starting `offset` elements in; on the host
+// with StridedCopy, on a device through its DeviceBackend::CopyStrided (on the predictor's
+// stream), so kernels written with it serve every backend that has that copy.
+Status CopyView(KernelContext& ctx, const Tensor& x, int64_t offset, const Shape& shape,
+                const std::vector<int64_t>& src_strides, Tensor* y);
+
 // dst = src permuted: output dim d is input dim perm[d]. perm must be a valid permutation of
 // [0, rank); src and dst are contiguous and do not overlap. Defined in transpose.cc.
 void TransposeBytes(void* dst, const void* src, const Shape& in_shape, const std::vector<int64_t>& perm,
@@ -79,6 +85,8 @@ bool VisitElementSize(size_t elem_size, F&& f) {
 // device backend (CUDA) registers these same kernels instead of writing its own. Defined in
 // reshape.cc.
 void RegisterReshapeFamily(KernelRegistry& r, const std::string& backend);
+// Slice for `backend` (a device backend needs DeviceBackend::CopyStrided). Defined in slice.cc.
+void RegisterSliceFor(KernelRegistry& r, const std::string& backend);
 
 // Reads an optional 1-D (or scalar) int32/int64 input as a vector; `present` false if omitted.
 StatusOr<std::vector<int64_t>> ReadIntsInput(const KernelContext& ctx, int i, const char* what, bool* present);

@@ -83,10 +83,7 @@ class SliceKernel final : public Kernel {
       offset += begin[d] * in_strides[d];
       src_strides[d] = step[d] * in_strides[d];
     }
-    const size_t esz = DataTypeSize(x->dtype());
-    StridedCopy(y->RawMutableData(), static_cast<const char*>(x->RawData()) + offset * static_cast<int64_t>(esz), out,
-                src_strides, esz, ctx.intra_op_threads());
-    return Status::Ok();
+    return CopyView(ctx, *x, offset, out, src_strides, y);
   }
 
  private:
@@ -96,11 +93,14 @@ class SliceKernel final : public Kernel {
 
 }  // namespace
 
-void RegisterSlice(KernelRegistry& r) {
-  Add<SliceKernel>(r, RefDef("Slice").Opset(1, 9).AnyType());
-  Add<SliceKernel>(r, RefDef("Slice").Opset(10, 10).AnyType().HostInput(1).HostInput(2).HostInput(3).HostInput(4));
-  Add<SliceKernel>(r, RefDef("Slice").Opset(11, 12).AnyType().HostInput(1).HostInput(2).HostInput(3).HostInput(4));
-  Add<SliceKernel>(r, RefDef("Slice").Opset(13).AnyType().HostInput(1).HostInput(2).HostInput(3).HostInput(4));
+void RegisterSliceFor(KernelRegistry& r, const std::string& backend) {
+  auto def = [&] { return KernelDef("Slice").Backend(backend).AnyType(); };
+  Add<SliceKernel>(r, def().Opset(1, 9));
+  Add<SliceKernel>(r, def().Opset(10, 10).HostInput(1).HostInput(2).HostInput(3).HostInput(4));
+  Add<SliceKernel>(r, def().Opset(11, 12).HostInput(1).HostInput(2).HostInput(3).HostInput(4));
+  Add<SliceKernel>(r, def().Opset(13).HostInput(1).HostInput(2).HostInput(3).HostInput(4));
 }
+
+void RegisterSlice(KernelRegistry& r) { RegisterSliceFor(r, kBackendCpuRef); }
 
 }  // namespace pl::cpu_ref
