@@ -338,6 +338,10 @@ void RegisterSim() {
     add("MatMul", 9);
     add("Reshape", 5, {1});
     add("Slice", 13, {1, 2, 3, 4});
+    add("Split", 13, {1});
+    add("Expand", 13, {1});
+    add("Tile", 13, {1});
+    add("DepthToSpace", 13);
     add("Transpose", 1);
     add("Softmax", 13, {}, /*decline3=*/true);
     add("GlobalAveragePool", 1);
@@ -532,21 +536,34 @@ TEST_F(DeviceRuntime, DataMovementKernelsServeADeviceThroughItsStridedCopy) {
   steps.set_name("steps");
   Tensor shape = T_<int64_t>({2}, {-1, 2});
   shape.set_name("shape");
+  Tensor split = T_<int64_t>({2}, {1, 1}), expand = T_<int64_t>({3}, {3, 1, 1}), reps = T_<int64_t>({3}, {1, 2, 1});
+  split.set_name("split");
+  expand.set_name("expand");
+  reps.set_name("reps");
+  Tensor x4 = T_<float>({1, 8, 2, 3}, Ramp(48, 0.7f, 0.f));
+  x4.set_name("x4");
   std::vector<NodeSpec> nodes = {{"Relu", "", {"x"}, {"a"}, {}},
                                  {"Slice", "", {"a", "starts", "ends", "axes", "steps"}, {"s"}, {}},
                                  {"Reshape", "", {"s", "shape"}, {"r"}, {}},
-                                 {"Relu", "", {"r"}, {"y"}, {}}};
-  const std::string model = BuildModel(nodes, {x}, {starts, ends, axes, steps, shape}, {"y"});
+                                 {"Relu", "", {"r"}, {"y"}, {}},
+                                 {"Split", "", {"a", "split"}, {"p0", "p1"}, {AttrInt("axis", 0)}},
+                                 {"Expand", "", {"p1", "expand"}, {"e"}, {}},
+                                 {"Tile", "", {"p0", "reps", }, {"t"}, {}},
+                                 {"Relu", "", {"x4"}, {"a4"}, {}},
+                                 {"DepthToSpace", "", {"a4"}, {"d"}, {AttrInt("blocksize", 2), test::AttrString("mode", "CRD")}}};
+  const std::string model =
+      BuildModel(nodes, {x, x4}, {starts, ends, axes, steps, shape, split, expand, reps}, {"y", "e", "t", "d"});
   auto ref = CreatePredictor(RefConfig(model));
   auto sim = CreatePredictor(SimConfig(model));
   ASSERT_TRUE(ref.ok() && sim.ok()) << sim.status().ToString();
   (*sim)->EnableProfiling(true);
   const int strided0 = g_strided_copies.load();
-  ExpectBitIdentical(RunOrDie(sim->get(), {x}), RunOrDie(ref->get(), {x}));
-  EXPECT_EQ(g_strided_copies.load() - strided0, 1) << "Slice did not run on the device";
-  int on_sim = 0;
-  for (const auto& e : (*sim)->LastProfile()) on_sim += e.backend == "sim" && (e.op == "Slice" || e.op == "Reshape");
-  EXPECT_EQ(on_sim, 2);
+  ExpectBitIdentical(RunOrDie(sim->get(), {x, x4}), RunOrDie(ref->get(), {x, x4}));
+  // Slice 1, Split 2 outputs, Expand 1, Tile 1, DepthToSpace 1.
+  EXPECT_EQ(g_strided_copies.load() - strided0, 6) << "a data-movement node did not run on the device";
+  int copies = 0;
+  for (const auto& e : (*sim)->LastProfile()) copies += e.op == "MemcpyToHost" || e.op == "MemcpyToDevice";
+  EXPECT_EQ(copies, 2 + 4) << "inputs in, outputs out, nothing else";
 }
 
 TEST_F(DeviceRuntime, DeviceInputsAreReadInPlace) {

@@ -73,7 +73,7 @@ class IdentityKernel final : public Kernel {
   }
 };
 
-// ------------------------------------------------------------------ Concat / Split
+// ------------------------------------------------------------------ Concat
 
 class ConcatKernel final : public Kernel {
  public:
@@ -145,101 +145,11 @@ class ConcatKernel final : public Kernel {
   int64_t axis_ = 0;
 };
 
-class SplitKernel final : public Kernel {
- public:
-  Status Init(const NodeInfo& node) override {
-    axis_ = node.Attr<int64_t>("axis", 0);
-    has_split_attr_ = node.opset < 13 && node.HasAttr("split");
-    split_attr_ = node.Attr<std::vector<int64_t>>("split", {});
-    num_outputs_ = node.Attr<int64_t>("num_outputs", 0);
-    if (node.HasAttr("num_outputs") && num_outputs_ != node.num_outputs())
-      return Status::ModelError(node.Describe() + ": num_outputs " + std::to_string(num_outputs_) + " but the node has " +
-                                std::to_string(node.num_outputs()) + " outputs");
-    return Status::Ok();
-  }
-
-  Status Compute(KernelContext& ctx) const override {
-    const NodeInfo& node = ctx.node();
-    const Tensor* x = ctx.Input(0);
-    if (!x) return Status::InvalidArgument(node.Describe() + ": missing input 'input'");
-    PL_RETURN_IF_ERROR(CheckCopyable(x->dtype(), node, "input"));
-    const int64_t r = x->rank();
-    if (r < 1) return Status::InvalidArgument(node.Describe() + ": cannot split a scalar");
-    PL_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(axis_, r, node));
-    const int64_t dim = x->dim(static_cast<int>(axis));
-    const int n = ctx.NumOutputs();
-    if (n < 1) return Status::InvalidArgument(node.Describe() + ": needs at least one output");
-    std::vector<int64_t> split = split_attr_;
-    bool has_split = has_split_attr_;
-    if (!has_split && (node.opset == 1 || node.opset >= 13)) {
-      PL_ASSIGN_OR_RETURN(split, ReadIntsInput(ctx, 1, "split", &has_split));
-      has_split &= !split.empty();
-    }
-    if (has_split) {
-      if (static_cast<int>(split.size()) != n)
-        return Status::InvalidArgument(node.Describe() + ": split has " + std::to_string(split.size()) +
-                                       " entries for " + std::to_string(n) + " outputs");
-      int64_t sum = 0;
-      for (int64_t sp : split) {
-        if (sp < 0 || sp > dim)
-          return Status::InvalidArgument(node.Describe() + ": split " + std::to_string(sp) +
-                                         " out of range for a dim of " + std::to_string(dim));
-        sum += sp;
-      }
-      if (sum != dim)
-        return Status::InvalidArgument(node.Describe() + ": split sums to " + std::to_string(sum) + ", axis " +
-                                       std::to_string(axis) + " has " + std::to_string(dim));
-    } else {
-      if (node.opset < 18 && dim % n != 0)
-        return Status::InvalidArgument(node.Describe() + ": axis " + std::to_string(axis) + " of size " +
-                                       std::to_string(dim) + " does not split into " + std::to_string(n) +
-                                       " equal parts");
-      const int64_t chunk = (dim + n - 1) / n;
-      int64_t left = dim;
-      for (int i = 0; i < n; ++i) {
-        split.push_back(std::min(chunk, left));
-        left -= split.back();
-      }
-    }
-    PL_ASSIGN_OR_RETURN(cudaStream_t s, StreamOf(ctx));
-    int64_t outer = 1, inner = 1;
-    for (int64_t d = 0; d < axis; ++d) outer *= x->dim(static_cast<int>(d));
-    for (int64_t d = axis + 1; d < r; ++d) inner *= x->dim(static_cast<int>(d));
-    const size_t esz = DataTypeSize(x->dtype());
-    const size_t in_row = static_cast<size_t>(dim * inner) * esz;
-    const char* src = static_cast<const char*>(x->RawData());
-    size_t col = 0;
-    for (int i = 0; i < n; ++i) {
-      Shape sh = x->shape();
-      sh[axis] = split[i];
-      const size_t row = static_cast<size_t>(split[i] * inner) * esz;
-      if (ctx.OutputRequested(i)) {
-        PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(i, sh, x->dtype()));
-        if (row > 0 && outer > 0) {
-          if (outer == 1) {
-            PL_RETURN_IF_ERROR(CopyDevice(y->RawMutableData(), src + col, row, s));
-          } else {
-            LaunchCopy2D(y->RawMutableData(), row, src + col, in_row, row, outer, s);
-            PL_CUDA_CHECK_LAUNCH(node.Describe());
-          }
-        }
-      }
-      col += row;
-    }
-    return Status::Ok();
-  }
-
- private:
-  int64_t axis_ = 0, num_outputs_ = 0;
-  bool has_split_attr_ = false;
-  std::vector<int64_t> split_attr_;
-};
-
 // ------------------------------------------------------------------ Slice
 // cpu_ref's Slice (its bounds rules on the host, the copy through CudaDevice::CopyStrided):
 // cpu_ref::RegisterSliceFor below.
 
-// ------------------------------------------------------------------ Transpose / DepthToSpace
+// ------------------------------------------------------------------ Transpose
 
 // y = view(x, in_shape) permuted by perm (output dim d is input dim perm[d]).
 Status PermuteCopy(KernelContext& ctx, const Tensor& x, const Shape& in_shape, const std::vector<int64_t>& perm,
@@ -290,59 +200,6 @@ class TransposeKernel final : public Kernel {
  private:
   bool has_perm_ = false;
   std::vector<int64_t> perm_;
-};
-
-class DepthSpaceKernel final : public Kernel {
- public:
-  Status Init(const NodeInfo& node) override {
-    to_space_ = node.op_type == "DepthToSpace";
-    PL_ASSIGN_OR_RETURN(block_, node.RequiredAttr<int64_t>("blocksize"));
-    if (block_ < 1 || block_ > (int64_t{1} << 31))
-      return Status::ModelError(node.Describe() + ": blocksize must be in [1, 2^31]");
-    const std::string mode = node.opset >= 11 ? node.Attr<std::string>("mode", "DCR") : "DCR";
-    if (to_space_ && mode != "DCR" && mode != "CRD")
-      return Status::ModelError(node.Describe() + ": unknown mode '" + mode + "'");
-    crd_ = to_space_ && mode == "CRD";
-    return Status::Ok();
-  }
-
-  Status Compute(KernelContext& ctx) const override {
-    const NodeInfo& node = ctx.node();
-    PL_ASSIGN_OR_RETURN(const Tensor* x, DataInput(ctx, nullptr));
-    if (x->rank() != 4)
-      return Status::InvalidArgument(node.Describe() + ": input must be 4-D NCHW, got " + ShapeToString(x->shape()));
-    const int64_t n = x->dim(0), c = x->dim(1), h = x->dim(2), w = x->dim(3), b = block_;
-    Shape view, out;
-    std::vector<int64_t> perm;
-    if (to_space_) {
-      if (c % (b * b) != 0)
-        return Status::InvalidArgument(node.Describe() + ": channels " + std::to_string(c) +
-                                       " not divisible by blocksize^2 = " + std::to_string(b * b));
-      const int64_t c2 = c / (b * b);
-      if (crd_) {
-        view = {n, c2, b, b, h, w};
-        perm = {0, 1, 4, 2, 5, 3};
-      } else {
-        view = {n, b, b, c2, h, w};
-        perm = {0, 3, 4, 1, 5, 2};
-      }
-      out = {n, c2, h * b, w * b};
-    } else {
-      if (h % b != 0 || w % b != 0)
-        return Status::InvalidArgument(node.Describe() + ": spatial dims " + ShapeToString(x->shape()) +
-                                       " not divisible by blocksize " + std::to_string(b));
-      view = {n, c, h / b, b, w / b, b};
-      perm = {0, 3, 5, 1, 2, 4};
-      out = {n, c * b * b, h / b, w / b};
-    }
-    PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, out, x->dtype()));
-    if (y->NumElements() == 0) return Status::Ok();
-    return PermuteCopy(ctx, *x, view, perm, y);
-  }
-
- private:
-  bool to_space_ = true, crd_ = false;
-  int64_t block_ = 1;
 };
 
 // ------------------------------------------------------------------ Gather
@@ -408,71 +265,8 @@ class GatherKernel final : public Kernel {
   int64_t axis_ = 0;
 };
 
-// ------------------------------------------------------------------ Expand / Tile
-
-class ExpandKernel final : public Kernel {
- public:
-  Status Compute(KernelContext& ctx) const override {
-    const NodeInfo& node = ctx.node();
-    const Tensor* x = ctx.Input(0);
-    if (!x) return Missing(node, "input");
-    PL_RETURN_IF_ERROR(CheckCopyable(x->dtype(), node, "input"));
-    bool present = false;
-    PL_ASSIGN_OR_RETURN(std::vector<int64_t> shape, ReadIntsInput(ctx, 1, "shape", &present));
-    if (!present) return Missing(node, "shape");
-    for (int64_t d : shape)
-      if (d < 0) return Status::InvalidArgument(node.Describe() + ": negative dim in shape " + ShapeToString(shape));
-    PL_ASSIGN_OR_RETURN(Shape out, cpu_ref::BroadcastShapes(x->shape(), shape, node));
-    PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, out, x->dtype()));
-    if (y->NumElements() == 0) return Status::Ok();
-    return StridedCopy(ctx, *x, 0, out, CudaBroadcastStrides(x->shape(), out), y);
-  }
-};
-
-class TileKernel final : public Kernel {
- public:
-  Status Compute(KernelContext& ctx) const override {
-    const NodeInfo& node = ctx.node();
-    const Tensor* x = ctx.Input(0);
-    if (!x) return Missing(node, "input");
-    PL_RETURN_IF_ERROR(CheckCopyable(x->dtype(), node, "input"));
-    const int64_t r = x->rank();
-    std::vector<int64_t> reps(r, 1);
-    if (node.opset < 6) {
-      const Tensor* tiles = ctx.Input(1);
-      const Tensor* axis = ctx.Input(2);
-      if (!tiles || !axis || tiles->NumElements() != 1 || axis->NumElements() != 1)
-        return Status::InvalidArgument(node.Describe() + ": tiles and axis must be scalars");
-      PL_ASSIGN_OR_RETURN(int64_t a,
-                          NormalizeAxis(cpu_ref::SaturatingInt64(cpu_ref::LoadDouble(*axis, 0)), r, node));
-      reps[a] = cpu_ref::SaturatingInt64(cpu_ref::LoadDouble(*tiles, 0));
-    } else {
-      bool present = false;
-      PL_ASSIGN_OR_RETURN(reps, ReadIntsInput(ctx, 1, "repeats", &present));
-      if (!present) return Missing(node, "repeats");
-      if (static_cast<int64_t>(reps.size()) != r)
-        return Status::InvalidArgument(node.Describe() + ": repeats has " + std::to_string(reps.size()) +
-                                       " entries for an input of rank " + std::to_string(r));
-    }
-    Shape out(r), view;
-    std::vector<int64_t> strides;
-    const std::vector<int64_t> in_strides = ContiguousStrides(x->shape());
-    for (int64_t d = 0; d < r; ++d) {
-      const int64_t xd = x->dim(static_cast<int>(d));
-      if (reps[d] < 0) return Status::InvalidArgument(node.Describe() + ": negative repeat " + std::to_string(reps[d]));
-      if (xd != 0 && reps[d] > std::numeric_limits<int64_t>::max() / xd)
-        return Status::InvalidArgument(node.Describe() + ": repeats overflow dim " + std::to_string(d));
-      out[d] = xd * reps[d];
-      view.push_back(reps[d]);
-      strides.push_back(0);
-      view.push_back(xd);
-      strides.push_back(in_strides[d]);
-    }
-    PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, out, x->dtype()));
-    if (y->NumElements() == 0) return Status::Ok();
-    return StridedCopy(ctx, *x, 0, view, strides, y);
-  }
-};
+// Split, DepthToSpace/SpaceToDepth, Expand and Tile are cpu_ref's kernels over
+// CudaDevice::CopyStrided (registered below).
 
 // ------------------------------------------------------------------ Pad
 
@@ -785,18 +579,13 @@ class ResizeKernel final : public Kernel {
 void RegisterMovementKernels(KernelRegistry& r) {
   cpu_ref::RegisterReshapeFamily(r, kBackendCuda);
   cpu_ref::RegisterSliceFor(r, kBackendCuda);
+  cpu_ref::RegisterSplitFor(r, kBackendCuda);
+  cpu_ref::RegisterExpandTileFor(r, kBackendCuda);
+  cpu_ref::RegisterDepthSpaceFor(r, kBackendCuda);
   AddCuda<IdentityKernel>(r, CudaDef("Identity").Opset(1).AnyType().InPlace(0, 0));
   AddCuda<ConcatKernel>(r, CudaDef("Concat").Opset(1).AnyType());
-  AddCuda<SplitKernel>(r, CudaDef("Split").Opset(1, 1).AnyType().HostInput(1));
-  AddCuda<SplitKernel>(r, CudaDef("Split").Opset(2, 12).AnyType());
-  AddCuda<SplitKernel>(r, CudaDef("Split").Opset(13).AnyType().HostInput(1));
   AddCuda<TransposeKernel>(r, CudaDef("Transpose").Opset(1).AnyType());
-  AddCuda<DepthSpaceKernel>(r, CudaDef("DepthToSpace").Opset(1).AnyType());
-  AddCuda<DepthSpaceKernel>(r, CudaDef("SpaceToDepth").Opset(1).AnyType());
   AddCuda<GatherKernel>(r, CudaDef("Gather").Opset(1).AnyType().HostInput(1));
-  AddCuda<ExpandKernel>(r, CudaDef("Expand").Opset(8).AnyType().HostInput(1));
-  AddCuda<TileKernel>(r, CudaDef("Tile").Opset(1, 5).AnyType().HostInput(1).HostInput(2));
-  AddCuda<TileKernel>(r, CudaDef("Tile").Opset(6).AnyType().HostInput(1));
   AddCuda<PadKernel>(r, CudaDef("Pad").Opset(1, 10).AnyType());
   AddCuda<PadKernel>(r, CudaDef("Pad").Opset(11, 17).AnyType().HostInput(1).HostInput(2));
   AddCuda<PadKernel>(r, CudaDef("Pad").Opset(18).AnyType().HostInput(1).HostInput(2).HostInput(3));

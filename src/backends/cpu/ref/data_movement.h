@@ -27,6 +27,10 @@ void StridedCopy(void* dst, const void* src, const Shape& shape, const std::vect
 Status CopyView(KernelContext& ctx, const Tensor& x, int64_t offset, const Shape& shape,
                 const std::vector<int64_t>& src_strides, Tensor* y);
 
+// y = x viewed as `view` and permuted by `perm`, on the host (TransposeBytes) or a device
+// (CopyStrided with the permuted strides). Defined in transpose.cc.
+Status TransposeView(KernelContext& ctx, const Tensor& x, const Shape& view, const std::vector<int64_t>& perm, Tensor* y);
+
 // dst = src permuted: output dim d is input dim perm[d]. perm must be a valid permutation of
 // [0, rank); src and dst are contiguous and do not overlap. Defined in transpose.cc.
 void TransposeBytes(void* dst, const void* src, const Shape& in_shape, const std::vector<int64_t>& perm,
@@ -85,8 +89,12 @@ bool VisitElementSize(size_t elem_size, F&& f) {
 // device backend (CUDA) registers these same kernels instead of writing its own. Defined in
 // reshape.cc.
 void RegisterReshapeFamily(KernelRegistry& r, const std::string& backend);
-// Slice for `backend` (a device backend needs DeviceBackend::CopyStrided). Defined in slice.cc.
+// Slice, Split, Expand/Tile, DepthToSpace/SpaceToDepth for `backend` (a device backend needs
+// DeviceBackend::CopyStrided). Defined in slice.cc, split.cc, expand_tile.cc, depth_space.cc.
 void RegisterSliceFor(KernelRegistry& r, const std::string& backend);
+void RegisterSplitFor(KernelRegistry& r, const std::string& backend);
+void RegisterExpandTileFor(KernelRegistry& r, const std::string& backend);
+void RegisterDepthSpaceFor(KernelRegistry& r, const std::string& backend);
 
 // Reads an optional 1-D (or scalar) int32/int64 input as a vector; `present` false if omitted.
 StatusOr<std::vector<int64_t>> ReadIntsInput(const KernelContext& ctx, int i, const char* what, bool* present);

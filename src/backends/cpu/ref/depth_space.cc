@@ -51,8 +51,7 @@ class DepthSpaceKernel final : public Kernel {
     }
     PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, out, x->dtype()));
     if (y->NumElements() == 0) return Status::Ok();
-    TransposeBytes(y->RawMutableData(), x->RawData(), view, perm, DataTypeSize(x->dtype()), ctx.intra_op_threads());
-    return Status::Ok();
+    return TransposeView(ctx, *x, view, perm, y);
   }
 
  private:
@@ -62,12 +61,15 @@ class DepthSpaceKernel final : public Kernel {
 
 }  // namespace
 
-void RegisterDepthSpace(KernelRegistry& r) {
-  Add<DepthSpaceKernel>(r, RefDef("DepthToSpace").Opset(1, 10).AnyType());
-  Add<DepthSpaceKernel>(r, RefDef("DepthToSpace").Opset(11, 12).AnyType());
-  Add<DepthSpaceKernel>(r, RefDef("DepthToSpace").Opset(13).AnyType());
-  Add<DepthSpaceKernel>(r, RefDef("SpaceToDepth").Opset(1, 12).AnyType());
-  Add<DepthSpaceKernel>(r, RefDef("SpaceToDepth").Opset(13).AnyType());
+void RegisterDepthSpaceFor(KernelRegistry& r, const std::string& backend) {
+  auto def = [&](const char* op) { return KernelDef(op).Backend(backend).AnyType(); };
+  Add<DepthSpaceKernel>(r, def("DepthToSpace").Opset(1, 10));
+  Add<DepthSpaceKernel>(r, def("DepthToSpace").Opset(11, 12));
+  Add<DepthSpaceKernel>(r, def("DepthToSpace").Opset(13));
+  Add<DepthSpaceKernel>(r, def("SpaceToDepth").Opset(1, 12));
+  Add<DepthSpaceKernel>(r, def("SpaceToDepth").Opset(13));
 }
+
+void RegisterDepthSpace(KernelRegistry& r) { RegisterDepthSpaceFor(r, kBackendCpuRef); }
 
 }  // namespace pl::cpu_ref

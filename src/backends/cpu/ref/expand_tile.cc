@@ -22,9 +22,7 @@ class ExpandKernel final : public Kernel {
     PL_ASSIGN_OR_RETURN(Shape out, BroadcastShapes(x->shape(), shape, node));
     PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, out, x->dtype()));
     if (y->NumElements() == 0) return Status::Ok();
-    StridedCopy(y->RawMutableData(), x->RawData(), out, BroadcastStrides(x->shape(), out), DataTypeSize(x->dtype()),
-                ctx.intra_op_threads());
-    return Status::Ok();
+    return CopyView(ctx, *x, 0, out, BroadcastStrides(x->shape(), out), y);
   }
 };
 
@@ -67,19 +65,21 @@ class TileKernel final : public Kernel {
     }
     PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, out, x->dtype()));
     if (y->NumElements() == 0) return Status::Ok();
-    StridedCopy(y->RawMutableData(), x->RawData(), view, strides, DataTypeSize(x->dtype()), ctx.intra_op_threads());
-    return Status::Ok();
+    return CopyView(ctx, *x, 0, view, strides, y);
   }
 };
 
 }  // namespace
 
-void RegisterExpandTile(KernelRegistry& r) {
-  Add<ExpandKernel>(r, RefDef("Expand").Opset(8, 12).AnyType().HostInput(1));
-  Add<ExpandKernel>(r, RefDef("Expand").Opset(13).AnyType().HostInput(1));
-  Add<TileKernel>(r, RefDef("Tile").Opset(1, 5).AnyType().HostInput(1).HostInput(2));
-  Add<TileKernel>(r, RefDef("Tile").Opset(6, 12).AnyType().HostInput(1));
-  Add<TileKernel>(r, RefDef("Tile").Opset(13).AnyType().HostInput(1));
+void RegisterExpandTileFor(KernelRegistry& r, const std::string& backend) {
+  auto def = [&](const char* op) { return KernelDef(op).Backend(backend).AnyType(); };
+  Add<ExpandKernel>(r, def("Expand").Opset(8, 12).HostInput(1));
+  Add<ExpandKernel>(r, def("Expand").Opset(13).HostInput(1));
+  Add<TileKernel>(r, def("Tile").Opset(1, 5).HostInput(1).HostInput(2));
+  Add<TileKernel>(r, def("Tile").Opset(6, 12).HostInput(1));
+  Add<TileKernel>(r, def("Tile").Opset(13).HostInput(1));
 }
+
+void RegisterExpandTile(KernelRegistry& r) { RegisterExpandTileFor(r, kBackendCpuRef); }
 
 }  // namespace pl::cpu_ref

@@ -66,19 +66,16 @@ class SplitKernel final : public Kernel {
     int64_t outer = 1, inner = 1;
     for (int64_t d = 0; d < axis; ++d) outer *= x->dim(static_cast<int>(d));
     for (int64_t d = axis + 1; d < r; ++d) inner *= x->dim(static_cast<int>(d));
-    const size_t esz = DataTypeSize(x->dtype());
-    const size_t in_row = static_cast<size_t>(dim * inner) * esz;
-    const char* src = static_cast<const char*>(x->RawData());
-    size_t col = 0;
+    // Output i is the [outer, split[i] * inner] view of x at column `col` (rows dim * inner apart).
+    const int64_t in_row = dim * inner;
+    int64_t col = 0;
     for (int i = 0; i < n; ++i) {
       Shape s = x->shape();
       s[axis] = split[i];
-      const size_t row = static_cast<size_t>(split[i] * inner) * esz;
+      const int64_t row = split[i] * inner;
       if (ctx.OutputRequested(i)) {
         PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(i, s, x->dtype()));
-        char* dst = static_cast<char*>(y->RawMutableData());
-        if (row > 0)
-          for (int64_t o = 0; o < outer; ++o) std::memcpy(dst + o * row, src + o * in_row + col, row);
+        if (row > 0 && outer > 0) PL_RETURN_IF_ERROR(CopyView(ctx, *x, col, {outer, row}, {in_row, 1}, y));
       }
       col += row;
     }
@@ -93,12 +90,15 @@ class SplitKernel final : public Kernel {
 
 }  // namespace
 
-void RegisterSplit(KernelRegistry& r) {
-  Add<SplitKernel>(r, RefDef("Split").Opset(1, 1).AnyType().HostInput(1));
-  Add<SplitKernel>(r, RefDef("Split").Opset(2, 10).AnyType());
-  Add<SplitKernel>(r, RefDef("Split").Opset(11, 12).AnyType());
-  Add<SplitKernel>(r, RefDef("Split").Opset(13, 17).AnyType().HostInput(1));
-  Add<SplitKernel>(r, RefDef("Split").Opset(18).AnyType().HostInput(1));
+void RegisterSplitFor(KernelRegistry& r, const std::string& backend) {
+  auto def = [&] { return KernelDef("Split").Backend(backend).AnyType(); };
+  Add<SplitKernel>(r, def().Opset(1, 1).HostInput(1));
+  Add<SplitKernel>(r, def().Opset(2, 10));
+  Add<SplitKernel>(r, def().Opset(11, 12));
+  Add<SplitKernel>(r, def().Opset(13, 17).HostInput(1));
+  Add<SplitKernel>(r, def().Opset(18).HostInput(1));
 }
+
+void RegisterSplit(KernelRegistry& r) { RegisterSplitFor(r, kBackendCpuRef); }
 
 }  // namespace pl::cpu_ref

@@ -84,6 +84,21 @@ class TransposeKernel final : public Kernel {
 
 }  // namespace
 
+Status TransposeView(KernelContext& ctx, const Tensor& x, const Shape& view, const std::vector<int64_t>& perm, Tensor* y) {
+  if (x.device().is_host() && y->device().is_host()) {
+    TransposeBytes(y->RawMutableData(), x.RawData(), view, perm, DataTypeSize(x.dtype()), ctx.intra_op_threads());
+    return Status::Ok();
+  }
+  const std::vector<int64_t> in_strides = ContiguousStrides(view);
+  Shape out(perm.size());
+  std::vector<int64_t> strides(perm.size());
+  for (size_t d = 0; d < perm.size(); ++d) {
+    out[d] = view[perm[d]];
+    strides[d] = in_strides[perm[d]];
+  }
+  return CopyView(ctx, x, 0, out, strides, y);
+}
+
 void TransposeBytes(void* dst, const void* src, const Shape& in_shape, const std::vector<int64_t>& perm,
                     size_t elem_size, int threads) {
   const int64_t n = ShapeNumElements(in_shape);
