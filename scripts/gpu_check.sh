@@ -111,8 +111,9 @@ if [ "$BUILD" = 1 ]; then
 fi
 
 # ================================ Part A: pack ================================
-find_one() {  # first file of that name under the build folder
-  find "$BUILD_DIR" -name "$1" \( -type f -o -type l \) -not -path '*/CMakeFiles/*' 2>/dev/null | sort | head -n1
+find_one() {  # first file of that name under the build folder (not CPack's staging copies)
+  find "$BUILD_DIR" -name "$1" \( -type f -o -type l \) -not -path '*/CMakeFiles/*' -not -path '*/_CPack_Packages/*' \
+    2>/dev/null | sort | head -n1
 }
 CORE="$(find_one 'libpaddle_like_core.so')"
 [ -n "$CORE" ] || die "libpaddle_like_core.so not in $BUILD_DIR (a shared build is needed)"
