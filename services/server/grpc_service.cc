@@ -218,6 +218,9 @@ class Service final : public inference::GRPCInferenceService::Service {
         return Bad("input '" + in.name() + "': raw_input_contents holds " + std::to_string(q.raw_input_contents(i).size()) +
                    " bytes, too few for the " + std::to_string(elements) + " BYTES elements of shape " +
                    ShapeToString(shape) + " (4-byte length each)");
+      if (!raw && strings && in.contents().bytes_contents_size() != elements)  // checked before allocating
+        return Bad("input '" + in.name() + "': contents hold " + std::to_string(in.contents().bytes_contents_size()) +
+                   " values, shape " + ShapeToString(shape) + " needs " + std::to_string(elements));
       auto t = Tensor::Create(dt, shape, in.name());
       if (!t.ok()) return Bad("input '" + in.name() + "': " + t.status().message());
       if (raw) {

@@ -103,6 +103,14 @@ bool FillFromJson(const rapidjson::Value& v, T* out, int64_t n, int64_t* pos) {
   return true;
 }
 
+// Leaves of a (possibly nested) JSON array: the elements it carries.
+int64_t CountJsonLeaves(const rapidjson::Value& v) {
+  if (!v.IsArray()) return 1;
+  int64_t n = 0;
+  for (const auto& e : v.GetArray()) n += CountJsonLeaves(e);
+  return n;
+}
+
 Status FillTensor(const rapidjson::Value& data, Tensor* t, const std::string& name) {
   int64_t pos = 0, n = t->NumElements();
   bool ok = false;
@@ -241,6 +249,15 @@ HttpReply Infer(Model& m, const std::string& header_length, std::string& body) {
       binary_pos += nbytes;
       tensors.push_back(std::move(*t));
       continue;
+    }
+    if (strings && in.HasMember("data")) {
+      // A string element costs 32 bytes or more however short: the JSON must carry them all
+      // before they are allocated.
+      const int64_t given = CountJsonLeaves(in["data"]);
+      if (given != elements)
+        return m.metrics.Fail("bad_request"), Error(400, "input '" + name + "': data has " + std::to_string(given) +
+                                                         " elements, shape " + ShapeToString(shape) + " needs " +
+                                                         std::to_string(elements));
     }
     auto t = Tensor::Create(dt, shape, name);
     if (!t.ok()) return m.metrics.Fail("bad_request"), Error(400, "input '" + name + "': " + t.status().message());

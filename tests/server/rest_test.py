@@ -141,6 +141,7 @@ bad_bytes = {
     "binary_data_size not an integer": bin_req(two, (1, 2), "8"),
     "JSON number for BYTES": (json.dumps({"inputs": [{"name": "s", "shape": [1, 2], "datatype": "BYTES", "data": ["a", 1]}]}), {}),
     "JSON count mismatch": (json.dumps({"inputs": [{"name": "s", "shape": [1, 2], "datatype": "BYTES", "data": ["a"]}]}), {}),
+    "JSON huge shape, padded body": (json.dumps({"inputs": [{"name": "s", "shape": [20000, 2], "datatype": "BYTES", "data": ["a"]}]}) + " " * 60000, {}),
     "JSON nested too many": (json.dumps({"inputs": [{"name": "s", "shape": [1, 2], "datatype": "BYTES", "data": [["a", "b", "c"]]}]}), {}),
 }
 for name, (body, headers) in bad_bytes.items():
