@@ -3,6 +3,27 @@
 #include <cstring>
 
 namespace pl::services::batching {
+namespace {
+
+// Element types the batcher moves: fixed-size ones as bytes, strings element by element.
+bool Batchable(DataType dt) { return dt == DataType::kString || DataTypeSize(dt) > 0; }
+
+// Copies `n` elements from src (starting at element `from`) into dst (starting at `to`); both
+// host tensors of dtype dt.
+void CopyElements(DataType dt, const Tensor& src, int64_t from, Tensor& dst, int64_t to, int64_t n) {
+  if (n <= 0) return;
+  if (dt == DataType::kString) {
+    const std::string* in = src.Data<std::string>() + from;
+    std::string* out = dst.MutableData<std::string>() + to;
+    for (int64_t i = 0; i < n; ++i) out[i] = in[i];
+    return;
+  }
+  const size_t size = DataTypeSize(dt);
+  std::memcpy(static_cast<char*>(dst.RawMutableData()) + static_cast<size_t>(to) * size,
+              static_cast<const char*>(src.RawData()) + static_cast<size_t>(from) * size, static_cast<size_t>(n) * size);
+}
+
+}  // namespace
 
 BatchKey KeyOf(const std::vector<Tensor>& inputs) {
   BatchKey k;
@@ -11,7 +32,7 @@ BatchKey KeyOf(const std::vector<Tensor>& inputs) {
   if (rows < 1) return k;
   std::string key;
   for (const Tensor& t : inputs) {
-    if (t.rank() < 1 || t.dim(0) != rows || t.device().type != DeviceType::kCPU || DataTypeSize(t.dtype()) == 0)
+    if (t.rank() < 1 || t.dim(0) != rows || t.device().type != DeviceType::kCPU || !Batchable(t.dtype()))
       return k;
     key += std::to_string(static_cast<int>(t.dtype())) + ":";
     for (int64_t d = 1; d < t.rank(); ++d) key += std::to_string(t.dim(static_cast<int>(d))) + ",";
@@ -53,7 +74,7 @@ StatusOr<std::vector<Tensor>> NormalizeInputs(const std::vector<std::string>& mo
       if (filled[slot]) return Status::InvalidArgument("request names input '" + model_inputs[slot] + "' twice");
     }
     Tensor& t = inputs[i];
-    if (t.dtype() == DataType::kUndefined || DataTypeSize(t.dtype()) == 0 ||
+    if (!Batchable(t.dtype()) ||
         (t.RawData() == nullptr && t.NumElements() != 0))
       return Status::InvalidArgument("request input '" + model_inputs[slot] + "' has no data (or an unsupported dtype)");
     if (t.device().type != DeviceType::kCPU)
@@ -85,12 +106,12 @@ StatusOr<std::vector<Tensor>> Concat(const std::vector<const std::vector<Tensor>
     }
     shape[0] = rows;
     PL_ASSIGN_OR_RETURN(Tensor t, Tensor::Create(first[i].dtype(), shape, first[i].name()));
-    // Row-major: concatenation along dim 0 is one contiguous byte run per request.
-    char* dst = static_cast<char*>(t.RawMutableData());
+    // Row-major: concatenation along dim 0 is one contiguous run of elements per request.
+    int64_t at = 0;
     for (const auto* r : requests) {
-      const size_t bytes = (*r)[i].ByteSize();
-      if (bytes) std::memcpy(dst, (*r)[i].RawData(), bytes);
-      dst += bytes;
+      const int64_t n = (*r)[i].NumElements();
+      CopyElements(t.dtype(), (*r)[i], 0, t, at, n);
+      at += n;
     }
     out.push_back(std::move(t));
   }
@@ -106,15 +127,19 @@ StatusOr<std::vector<std::vector<Tensor>>> Split(const std::vector<Tensor>& outp
     if (o.rank() < 1 || o.dim(0) != total)
       return Status::InvalidArgument("output '" + o.name() + "' has shape " + ShapeToString(o.shape()) +
                                      ", not " + std::to_string(total) + " rows: it cannot be split per request");
-    const size_t row_bytes = total ? o.ByteSize() / static_cast<size_t>(total) : 0;
-    const char* src = static_cast<const char*>(o.RawData());
+    if (!Batchable(o.dtype()) || o.device().type != DeviceType::kCPU)
+      return Status::InvalidArgument("output '" + o.name() + "' is a " + DataTypeName(o.dtype()) +
+                                     (o.device().type != DeviceType::kCPU ? " device" : "") +
+                                     " tensor: it cannot be split per request");
+    const int64_t row_elements = total ? o.NumElements() / total : 0;
+    int64_t at = 0;
     for (size_t k = 0; k < rows.size(); ++k) {
       Shape s = o.shape();
       s[0] = rows[k];
       PL_ASSIGN_OR_RETURN(Tensor t, Tensor::Create(o.dtype(), s, o.name()));
-      const size_t bytes = row_bytes * static_cast<size_t>(rows[k]);
-      if (bytes) std::memcpy(t.RawMutableData(), src, bytes);
-      src += bytes;
+      const int64_t n = row_elements * rows[k];
+      CopyElements(o.dtype(), o, at, t, 0, n);
+      at += n;
       out[k].push_back(std::move(t));
     }
   }

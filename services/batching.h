@@ -32,12 +32,13 @@ std::string WhyNotBatchable(const std::vector<ValueInfo>& model_inputs);
 StatusOr<std::vector<Tensor>> NormalizeInputs(const std::vector<std::string>& model_inputs,
                                               std::vector<Tensor> inputs);
 
-// Concatenates requests (same key) input by input along dim 0 into fresh tensors.
+// Concatenates requests (same key) input by input along dim 0 into fresh tensors. String
+// (kString) tensors are copied element by element, the others as bytes.
 StatusOr<std::vector<Tensor>> Concat(const std::vector<const std::vector<Tensor>*>& requests);
 
 // Splits each output along dim 0 into pieces of `rows` rows (fresh tensors). Errors
-// (InvalidArgument) when an output's dim 0 is not the total: the model mixes rows, so the batch
-// must be run request by request instead.
+// (InvalidArgument) when an output's dim 0 is not the total (the model mixes rows) or it is not a
+// host tensor of a fixed-size or string dtype: the batch must be run request by request instead.
 StatusOr<std::vector<std::vector<Tensor>>> Split(const std::vector<Tensor>& outputs,
                                                  const std::vector<int64_t>& rows);
 

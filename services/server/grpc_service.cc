@@ -52,6 +52,11 @@ Status FillFromContents(const inference::InferTensorContents& c, Tensor* t, cons
     case DataType::kUint64: CopyTyped<uint64_t>(c.uint64_contents(), t, &n); break;
     case DataType::kFloat32: CopyTyped<float>(c.fp32_contents(), t, &n); break;
     case DataType::kFloat64: CopyTyped<double>(c.fp64_contents(), t, &n); break;
+    case DataType::kString:  // BYTES: one bytes_contents entry per element
+      n = c.bytes_contents_size();
+      if (n == t->NumElements())
+        for (int i = 0; i < c.bytes_contents_size(); ++i) t->MutableData<std::string>()[i] = c.bytes_contents(i);
+      break;
     default:
       return Status::InvalidArgument("input '" + name + "': datatype " + KServeDatatype(t->dtype()) +
                                      " has no typed contents field; send raw_input_contents");
@@ -83,6 +88,12 @@ void ToContents(const Tensor& t, inference::InferTensorContents* c) {
     case DataType::kUint64: AppendTyped<uint64_t>(t, c->mutable_uint64_contents()); break;
     case DataType::kFloat32: AppendTyped<float>(t, c->mutable_fp32_contents()); break;
     case DataType::kFloat64: AppendTyped<double>(t, c->mutable_fp64_contents()); break;
+    case DataType::kString: {
+      auto* f = c->mutable_bytes_contents();
+      f->Reserve(static_cast<int>(t.NumElements()));
+      for (int64_t i = 0; i < t.NumElements(); ++i) f->Add()->assign(t.Data<std::string>()[i]);
+      break;
+    }
     default: break;
   }
 }
@@ -201,12 +212,27 @@ class Service final : public inference::GRPCInferenceService::Service {
       if (elements < 0 || static_cast<uint64_t>(elements) > q.ByteSizeLong())
         return Bad("input '" + in.name() + "': shape " + ShapeToString(shape) + " has more elements than the " +
                    std::to_string(q.ByteSizeLong()) + "-byte request can carry");
+      const bool strings = dt == DataType::kString;
+      // Serialized BYTES take 4 bytes an element at least: checked before they are allocated.
+      if (raw && strings && static_cast<uint64_t>(elements) > q.raw_input_contents(i).size() / 4)
+        return Bad("input '" + in.name() + "': raw_input_contents holds " + std::to_string(q.raw_input_contents(i).size()) +
+                   " bytes, too few for the " + std::to_string(elements) + " BYTES elements of shape " +
+                   ShapeToString(shape) + " (4-byte length each)");
+      if (!raw && strings && in.contents().bytes_contents_size() != elements)  // checked before allocating
+        return Bad("input '" + in.name() + "': contents hold " + std::to_string(in.contents().bytes_contents_size()) +
+                   " values, shape " + ShapeToString(shape) + " needs " + std::to_string(elements));
       auto t = Tensor::Create(dt, shape, in.name());
       if (!t.ok()) return Bad("input '" + in.name() + "': " + t.status().message());
       if (raw) {
         if (HasTypedContents(in.contents()))
           return Bad("input '" + in.name() + "': both typed contents and raw_input_contents given");
         const std::string& bytes = q.raw_input_contents(i);
+        if (strings) {
+          Status s = ParseSerializedBytes(bytes.data(), bytes.size(), &*t, in.name());
+          if (!s.ok()) return Bad(s.message());
+          tensors.push_back(std::move(*t));
+          continue;
+        }
         size_t nbytes = static_cast<size_t>(t->NumElements()) * DataTypeSize(dt);
         if (bytes.size() != nbytes)
           return Bad("input '" + in.name() + "': raw_input_contents holds " + std::to_string(bytes.size()) +
@@ -260,7 +286,9 @@ class Service final : public inference::GRPCInferenceService::Service {
       o->set_name(m.outputs[static_cast<size_t>(idx)].name);
       o->set_datatype(KServeDatatype(t.dtype()));
       for (int64_t d : t.shape()) o->add_shape(d);
-      if (raw_out)
+      if (raw_out && t.dtype() == DataType::kString)
+        AppendSerializedBytes(t, r->add_raw_output_contents());
+      else if (raw_out)
         r->add_raw_output_contents(static_cast<const char*>(t.RawData()),
                                    static_cast<size_t>(t.NumElements()) * DataTypeSize(t.dtype()));
       else

@@ -49,19 +49,59 @@ services::OutputsOr RunInference(Model& m, std::vector<Tensor> inputs, int64_t t
     m.metrics.Fail(FailureReason(result.status()));
     return result;
   }
-  // String outputs would need the protocol's BYTES encoding (length-prefixed elements), which the
-  // front ends do not write yet: refuse them by name instead of sending their empty byte view.
-  for (size_t i = 0; i < result->size(); ++i)
-    if ((*result)[i].dtype() == DataType::kString) {
-      m.metrics.Fail("internal");
-      return Status::Unimplemented("output '" + (i < m.outputs.size() ? m.outputs[i].name : std::to_string(i)) +
-                                   "' is a string (BYTES) tensor, which pl_server does not encode yet");
-    }
   ++m.metrics.success;
   m.metrics.inference_rows += static_cast<uint64_t>(rows);
   m.metrics.request_us += static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(services::Clock::now() - received).count());
   return result;
+}
+
+size_t SerializedBytesSize(const Tensor& t) {
+  const std::string* v = t.Data<std::string>();
+  size_t n = 0;
+  for (int64_t i = 0; i < t.NumElements(); ++i) n += 4 + v[i].size();
+  return n;
+}
+
+void AppendSerializedBytes(const Tensor& t, std::string* out) {
+  const std::string* v = t.Data<std::string>();
+  out->reserve(out->size() + SerializedBytesSize(t));
+  for (int64_t i = 0; i < t.NumElements(); ++i) {
+    const uint64_t len = v[i].size();
+    const char prefix[4] = {static_cast<char>(len & 0xff), static_cast<char>((len >> 8) & 0xff),
+                            static_cast<char>((len >> 16) & 0xff), static_cast<char>((len >> 24) & 0xff)};
+    out->append(prefix, 4);
+    out->append(v[i]);
+  }
+}
+
+Status ParseSerializedBytes(const char* data, size_t size, Tensor* t, const std::string& name) {
+  const int64_t n = t->NumElements();
+  std::string* out = t->MutableData<std::string>();
+  size_t pos = 0;
+  int64_t count = 0;
+  while (pos < size) {
+    if (size - pos < 4)
+      return Status::InvalidArgument("input '" + name + "': BYTES data ends inside the 4-byte length of element " +
+                                     std::to_string(count) + " (" + std::to_string(size - pos) + " bytes left)");
+    const auto* u = reinterpret_cast<const unsigned char*>(data + pos);
+    const size_t len = static_cast<size_t>(u[0]) | static_cast<size_t>(u[1]) << 8 | static_cast<size_t>(u[2]) << 16 |
+                       static_cast<size_t>(u[3]) << 24;
+    pos += 4;
+    if (len > size - pos)
+      return Status::InvalidArgument("input '" + name + "': BYTES element " + std::to_string(count) + " has length " +
+                                     std::to_string(len) + ", past the end of the data (" + std::to_string(size - pos) +
+                                     " bytes left)");
+    if (count >= n)
+      return Status::InvalidArgument("input '" + name + "': BYTES data holds more than the " + std::to_string(n) +
+                                     " elements of shape " + ShapeToString(t->shape()));
+    out[count++].assign(data + pos, len);
+    pos += len;
+  }
+  if (count != n)
+    return Status::InvalidArgument("input '" + name + "': BYTES data holds " + std::to_string(count) +
+                                   " elements, shape " + ShapeToString(t->shape()) + " needs " + std::to_string(n));
+  return Status::Ok();
 }
 
 int OutputIndex(const Model& m, const std::string& name) {

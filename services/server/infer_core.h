@@ -19,4 +19,15 @@ services::OutputsOr RunInference(Model& m, std::vector<Tensor> inputs, int64_t t
 // Index of output `name` in m.outputs, or -1.
 int OutputIndex(const Model& m, const std::string& name);
 
+// The protocol's BYTES wire form (binary tensor data, raw_input/output_contents), as KServe and
+// Triton write it: per element, a 4-byte little-endian length, then that many bytes.
+// Bytes that string tensor `t` takes serialized (4 + length per element).
+size_t SerializedBytesSize(const Tensor& t);
+// Appends string tensor `t`'s elements, serialized, to *out.
+void AppendSerializedBytes(const Tensor& t, std::string* out);
+// Fills string tensor `t` (shape and elements already allocated) from `size` serialized bytes,
+// which must hold exactly t->NumElements() elements and nothing after them. InvalidArgument
+// naming input `name` on a truncated length prefix, a length past the end, or a wrong count.
+Status ParseSerializedBytes(const char* data, size_t size, Tensor* t, const std::string& name);
+
 }  // namespace pl::server

@@ -87,7 +87,10 @@ bool FillFromJson(const rapidjson::Value& v, T* out, int64_t n, int64_t* pos) {
     return true;
   }
   if (*pos >= n) { ++*pos; return true; }  // counted, reported as a size mismatch
-  if constexpr (std::is_same_v<T, bool>) {
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (!v.IsString()) return false;
+    out[(*pos)++].assign(v.GetString(), v.GetStringLength());  // with its length: NULs and all
+  } else if constexpr (std::is_same_v<T, bool>) {
     if (!v.IsBool()) return false;
     out[(*pos)++] = v.GetBool();
   } else if constexpr (std::is_floating_point_v<T>) {
@@ -98,6 +101,14 @@ bool FillFromJson(const rapidjson::Value& v, T* out, int64_t n, int64_t* pos) {
     out[(*pos)++] = v.IsInt64() ? static_cast<T>(v.GetInt64()) : static_cast<T>(v.GetUint64());
   }
   return true;
+}
+
+// Leaves of a (possibly nested) JSON array: the elements it carries.
+int64_t CountJsonLeaves(const rapidjson::Value& v) {
+  if (!v.IsArray()) return 1;
+  int64_t n = 0;
+  for (const auto& e : v.GetArray()) n += CountJsonLeaves(e);
+  return n;
 }
 
 Status FillTensor(const rapidjson::Value& data, Tensor* t, const std::string& name) {
@@ -116,10 +127,12 @@ Status FillTensor(const rapidjson::Value& data, Tensor* t, const std::string& na
     case DataType::kUint32: ok = FillFromJson(data, static_cast<uint32_t*>(p), n, &pos); break;
     case DataType::kUint64: ok = FillFromJson(data, static_cast<uint64_t*>(p), n, &pos); break;
     case DataType::kBool: ok = FillFromJson(data, static_cast<bool*>(p), n, &pos); break;
+    case DataType::kString: ok = FillFromJson(data, static_cast<std::string*>(p), n, &pos); break;
     default: return Status::InvalidArgument("input '" + name + "': datatype not supported in JSON");
   }
   if (!ok) return Status::InvalidArgument("input '" + name + "': data holds a value that is not " +
-                                          KServeDatatype(t->dtype()));
+                                          (t->dtype() == DataType::kString ? std::string("a string (BYTES)")
+                                                                           : std::string(KServeDatatype(t->dtype()))));
   if (pos != n)
     return Status::InvalidArgument("input '" + name + "': data has " + std::to_string(pos) +
                                    " elements, shape " + ShapeToString(t->shape()) + " needs " + std::to_string(n));
@@ -151,6 +164,12 @@ void WriteTensorData(Writer& w, const Tensor& t) {
     case DataType::kUint32: WriteValues(w, static_cast<const uint32_t*>(p), n); break;
     case DataType::kUint64: WriteValues(w, static_cast<const uint64_t*>(p), n); break;
     case DataType::kBool: WriteValues(w, static_cast<const bool*>(p), n); break;
+    case DataType::kString:  // as given: RapidJSON escapes quotes and control bytes, passes the rest
+      for (int64_t i = 0; i < n; ++i) {
+        const std::string& e = static_cast<const std::string*>(p)[i];
+        w.String(e.data(), static_cast<rapidjson::SizeType>(e.size()));
+      }
+      break;
     default: break;
   }
 }
@@ -205,13 +224,44 @@ HttpReply Infer(Model& m, const std::string& header_length, std::string& body) {
       return m.metrics.Fail("bad_request"), Error(400, "input '" + name + "': shape " + ShapeToString(shape) +
                                                        " has more elements than the request's " +
                                                        std::to_string(body.size()) + " bytes can carry");
-    auto t = Tensor::Create(dt, shape, name);
-    if (!t.ok()) return m.metrics.Fail("bad_request"), Error(400, "input '" + name + "': " + t.status().message());
-    size_t nbytes = static_cast<size_t>(t->NumElements()) * DataTypeSize(dt);
     auto params = in.FindMember("parameters");
     const rapidjson::Value* bds = nullptr;
     if (params != in.MemberEnd() && params->value.IsObject() && params->value.HasMember("binary_data_size"))
       bds = &params->value["binary_data_size"];
+    const bool strings = dt == DataType::kString;
+    if (strings && bds) {
+      // BYTES: elements of a 4-byte length and their bytes, binary_data_size for them all. Each
+      // element takes 4 bytes at least, checked before the elements are allocated.
+      if (!bds->IsUint64() || bds->GetUint64() > body.size() - binary_pos)
+        return m.metrics.Fail("bad_request"), Error(400, "input '" + name + "': binary_data_size must be the bytes of its "
+                                                         "serialized BYTES elements, within the " +
+                                                         std::to_string(body.size() - binary_pos) + " binary bytes left");
+      const size_t nbytes = static_cast<size_t>(bds->GetUint64());
+      if (static_cast<uint64_t>(elements) > nbytes / 4)
+        return m.metrics.Fail("bad_request"), Error(400, "input '" + name + "': " + std::to_string(nbytes) +
+                                                         " bytes of BYTES data cannot hold the " + std::to_string(elements) +
+                                                         " elements of shape " + ShapeToString(shape) +
+                                                         " (4-byte length each)");
+      auto t = Tensor::Create(dt, shape, name);
+      if (!t.ok()) return m.metrics.Fail("bad_request"), Error(400, "input '" + name + "': " + t.status().message());
+      Status s = ParseSerializedBytes(body.data() + binary_pos, nbytes, &*t, name);
+      if (!s.ok()) return m.metrics.Fail("bad_request"), Error(400, s.message());
+      binary_pos += nbytes;
+      tensors.push_back(std::move(*t));
+      continue;
+    }
+    if (strings && in.HasMember("data")) {
+      // A string element costs 32 bytes or more however short: the JSON must carry them all
+      // before they are allocated.
+      const int64_t given = CountJsonLeaves(in["data"]);
+      if (given != elements)
+        return m.metrics.Fail("bad_request"), Error(400, "input '" + name + "': data has " + std::to_string(given) +
+                                                         " elements, shape " + ShapeToString(shape) + " needs " +
+                                                         std::to_string(elements));
+    }
+    auto t = Tensor::Create(dt, shape, name);
+    if (!t.ok()) return m.metrics.Fail("bad_request"), Error(400, "input '" + name + "': " + t.status().message());
+    size_t nbytes = static_cast<size_t>(t->NumElements()) * DataTypeSize(dt);
     if (bds) {
       if (!bds->IsUint64() || bds->GetUint64() != nbytes)
         return m.metrics.Fail("bad_request"), Error(400, "input '" + name + "': binary_data_size must be " + std::to_string(nbytes) +
@@ -256,6 +306,7 @@ HttpReply Infer(Model& m, const std::string& header_length, std::string& body) {
   rapidjson::StringBuffer sb;
   Writer w(sb);
   std::string binary;
+  bool any_binary = false;  // the header is sent even when the binary outputs hold no bytes
   w.StartObject();
   w.Key("model_name");
   w.String(m.name.c_str());
@@ -279,13 +330,16 @@ HttpReply Infer(Model& m, const std::string& header_length, std::string& body) {
     for (int64_t s : t.shape()) w.Int64(s);
     w.EndArray();
     if (bin) {
-      size_t nbytes = static_cast<size_t>(t.NumElements()) * DataTypeSize(t.dtype());
+      any_binary = true;
+      const bool strings = t.dtype() == DataType::kString;
+      size_t nbytes = strings ? SerializedBytesSize(t) : static_cast<size_t>(t.NumElements()) * DataTypeSize(t.dtype());
       w.Key("parameters");
       w.StartObject();
       w.Key("binary_data_size");
       w.Uint64(nbytes);
       w.EndObject();
-      binary.append(static_cast<const char*>(t.RawData()), nbytes);
+      if (strings) AppendSerializedBytes(t, &binary);
+      else binary.append(static_cast<const char*>(t.RawData()), nbytes);
     } else {
       w.Key("data");
       w.StartArray();
@@ -298,7 +352,7 @@ HttpReply Infer(Model& m, const std::string& header_length, std::string& body) {
   w.EndObject();
   HttpReply r;
   r.body.assign(sb.GetString(), sb.GetSize());
-  if (!binary.empty()) {
+  if (any_binary) {
     r.headers.emplace_back("Inference-Header-Content-Length", std::to_string(r.body.size()));
     r.content_type = "application/octet-stream";
     r.body += binary;
@@ -329,10 +383,9 @@ const char* KServeDatatype(DataType t) {
 }
 
 DataType FromKServeDatatype(const std::string& s) {
-  // BYTES (string tensors) is not taken as an input yet: its wire form needs its own codec.
   for (int i = 1; i <= 16; ++i) {
     const DataType t = static_cast<DataType>(i);
-    if (t != DataType::kString && std::strcmp(KServeDatatype(t), "INVALID") != 0 && s == KServeDatatype(t)) return t;
+    if (std::strcmp(KServeDatatype(t), "INVALID") != 0 && s == KServeDatatype(t)) return t;
   }
   return DataType::kUndefined;
 }

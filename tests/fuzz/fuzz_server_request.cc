@@ -1,6 +1,7 @@
 // libFuzzer target: pl_server's request handling (services/server/rest.cc HandleHttp, the
 // transport-independent entry point): method, target, Inference-Header-Content-Length and body
-// come from the input, over a repository of two small models (one plain pool, one batching).
+// come from the input, over a repository of three small models (one plain pool, one batching,
+// one of string tensors - BYTES - batching too).
 // Input layout: byte 0 picks the method; then target '\n' header-length '\n' body.
 #include <unistd.h>
 
@@ -23,11 +24,13 @@ void WriteFile(const std::string& path, const std::string& bytes) {
 
 pl::server::ServerState* MakeServer() {
   std::string dir = "/tmp/pl_fuzz_server_" + std::to_string(getpid());
-  for (const char* d : {"", "/two", "/two/1", "/elt", "/elt/1"}) mkdir((dir + d).c_str(), 0755);
+  for (const char* d : {"", "/two", "/two/1", "/elt", "/elt/1", "/str", "/str/1"}) mkdir((dir + d).c_str(), 0755);
   WriteFile(dir + "/two/1/model.onnx", pl::test_models::TwoInputModel());
   WriteFile(dir + "/two/config.json", R"({"pool_size": 1, "queue_capacity": 4})");
   WriteFile(dir + "/elt/1/model.onnx", pl::test_models::ElementwiseModel());
   WriteFile(dir + "/elt/config.json", R"({"pool_size": 1, "max_batch": 4, "max_queue_delay_us": 100})");
+  WriteFile(dir + "/str/1/model.onnx", pl::test_models::StringModel());
+  WriteFile(dir + "/str/config.json", R"({"pool_size": 1, "max_batch": 4, "max_queue_delay_us": 100})");
   auto repo = pl::server::ModelRepository::Load(dir, 1, [](const std::string&) {});
   if (!repo.ok() || !(*repo)->AllReady()) {
     fprintf(stderr, "fuzz_server_request: repository does not load\n");

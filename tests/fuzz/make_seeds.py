@@ -77,7 +77,15 @@ hdr = {"inputs": [{"name": "a", "datatype": "FP32", "shape": [1, 2], "parameters
                   {"name": "b", "datatype": "FP32", "shape": [1, 2], "parameters": {"binary_data_size": 8}}]}
 hj = json.dumps(hdr).encode()
 req("infer_binary", 1, "/v2/models/two/versions/1/infer", hj + struct.pack("<4f", 1, 2, 3, 4), str(len(hj)).encode())
-req("metrics", 0, "/metrics")
+# BYTES (string tensors) on "str" (s [N, C] STRING -> dup): JSON strings and the binary form
+# (per element a 4-byte little-endian length, then its bytes).
+sj = {"inputs": [{"name": "s", "datatype": "BYTES", "shape": [2, 2], "data": [["a", "\u00e9"], ["", "x\u0000y"]]}]}
+req("infer_bytes_json", 1, "/v2/models/str/infer", json.dumps(sj).encode())
+blob = b"".join(struct.pack("<I", len(v)) + v for v in [b"ab", b"", b"\xff\xfe", b"zz"])
+sh = json.dumps({"inputs": [{"name": "s", "datatype": "BYTES", "shape": [2, 2], "parameters": {"binary_data_size": len(blob)}}],
+                 "outputs": [{"name": "dup", "parameters": {"binary_data": True}}]}).encode()
+req("infer_bytes_binary", 1, "/v2/models/str/infer", sh + blob, str(len(sh)).encode())
+req("infer_bytes_truncated", 1, "/v2/models/str/infer", sh + blob[:-3], str(len(sh)).encode())
 
 # run_inputs: byte 0 picks the model, then per input a selector, dims and values.
 r = random.Random(1)

@@ -5,7 +5,8 @@ calls go through grpc's generic unary-unary API with the service's method paths,
 generated from the published protocol does. Covers every RPC, raw and typed contents, outputs
 equal to pl_run's on the same input (the PP-OCR cls model, when fetched), and each bad-request
 class on both gRPC and REST: unknown model, wrong dtype, wrong shape, missing input, raw size
-mismatch, both raw and typed, unknown output, deadline, full queue.
+mismatch, both raw and typed, unknown output, deadline, full queue. BYTES (string) tensors:
+bytes_contents and raw contents (4-byte length per element) both ways, malformed -> INVALID_ARGUMENT.
    grpc_test.py PL_SERVER PL_RUN MAKE_MODEL_PY PROTO [CLS_MODEL]"""
 import http.client, json, os, signal, socket, subprocess, sys, tempfile, time
 
@@ -26,6 +27,9 @@ repo = f"{tmp}/repo"
 os.makedirs(f"{repo}/lin/1")
 subprocess.check_call([sys.executable, make_model, f"{repo}/lin/1/model.onnx"])
 open(f"{repo}/lin/config.json", "w").write('{"max_batch": 8, "pool_size": 2}')
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import string_models  # noqa: E402  (strs, upper: string tensors as BYTES)
+string_models.write(repo)
 
 # "slow": x [1, 256] tiled to [64, 256], through 40 MatMul+Tanh layers and averaged back to
 # [1, 256] (0.34 GFLOP: milliseconds on any CPU, so a 0.5 ms client deadline always passes first)
@@ -56,6 +60,8 @@ def free_port():
 http_port, grpc_port = free_port(), free_port()
 proc = subprocess.Popen([server_bin, "--model-repository", repo, "--http-port", str(http_port),
                          "--grpc-port", str(grpc_port), "--exit-timeout-secs", "10"])
+import atexit  # noqa: E402
+atexit.register(lambda: proc.poll() is None and proc.kill())  # a test that dies mid-way leaves no server
 fails = []
 
 
@@ -206,6 +212,53 @@ rest_bad = {
 for name, (path, body, code) in rest_bad.items():
     st, data = rest(path, body)
     check(st == code and "error" in data, f"REST {name} -> {st} (want {code}): {data.get('error', '')[:90]}")
+
+# ---- BYTES (string tensors) ----
+r, _ = call("ModelMetadata", pb.ModelMetadataRequest(name="strs"))
+check(r is not None and [t.datatype for t in list(r.inputs) + list(r.outputs)] == ["BYTES"] * 3, "ModelMetadata: strings are BYTES")
+
+
+def bytes_req(model="strs", name="s", shape=(2, 2), values=None, raw=None, outputs=None, **params):
+    q = pb.ModelInferRequest(model_name=model)
+    t = q.inputs.add(name=name, datatype="BYTES", shape=list(shape))
+    if values is not None: t.contents.bytes_contents.extend(values)
+    if raw is not None: q.raw_input_contents.append(raw)
+    for o in outputs or []: q.outputs.add(name=o)
+    for k, v in params.items(): q.parameters[k].bool_param = v
+    return q
+
+
+vals = [b"ab", b"\xff\x00\xfe", b"", "日本".encode()]
+r, err = call("ModelInfer", bytes_req(values=vals))
+check(r is not None and [o.datatype for o in r.outputs] == ["BYTES", "BYTES"] and list(r.outputs[0].shape) == [2, 4] and
+      list(r.outputs[0].contents.bytes_contents) == vals[:2] * 2 + vals[2:] * 2 and
+      list(r.outputs[1].contents.bytes_contents) == vals and len(r.raw_output_contents) == 0,
+      f"BYTES bytes_contents round trip ({err})")
+r, err = call("ModelInfer", bytes_req(raw=string_models.serialize(vals), outputs=["same"]))
+check(r is not None and len(r.raw_output_contents) == 1 and string_models.deserialize(r.raw_output_contents[0]) == vals,
+      f"BYTES raw contents round trip ({err})")
+r, err = call("ModelInfer", bytes_req(values=vals, outputs=["dup"], binary_data_output=True))
+check(r is not None and string_models.deserialize(r.raw_output_contents[0]) == vals[:2] * 2 + vals[2:] * 2,
+      f"BYTES typed in, binary_data_output -> raw out ({err})")
+r, err = call("ModelInfer", bytes_req("upper", "w", (1, 3), [b"abc", b"x y", b""]))
+check(r is not None and list(r.outputs[0].contents.bytes_contents) == [b"ABC", b"X Y", b""], f"BYTES StringNormalizer UPPER ({err})")
+ser2 = string_models.serialize([b"ab", b"cd"])
+bad_bytes = {
+    "bytes_contents count mismatch": bytes_req(values=[b"a"] * 3),
+    "no contents": bytes_req(),
+    "raw truncated length prefix": bytes_req(shape=(1, 2), raw=ser2 + b"\x01"),
+    "raw length past the end": bytes_req(shape=(1, 2), raw=string_models.serialize([b"ab"]) + b"\x09\x00\x00\x00abc"),
+    "raw length 0xffffffff": bytes_req(shape=(1, 2), raw=string_models.serialize([b"ab"]) + b"\xff\xff\xff\xff"),
+    "raw too few elements": bytes_req(shape=(1, 3), raw=string_models.serialize([b"abcdefgh", b"ij"])),
+    "raw too many elements": bytes_req(shape=(1, 2), raw=ser2 + string_models.serialize([b"x"])),
+    "raw under 4 bytes an element": bytes_req(shape=(5, 2), raw=ser2),
+    "raw and bytes_contents both": bytes_req(shape=(1, 2), values=[b"a", b"b"], raw=ser2),
+}
+for name, q in bad_bytes.items():
+    r, err = call("ModelInfer", q)
+    check(err is not None and err[0] == IA and "'s'" in err[1], f"gRPC BYTES {name} -> {err}")
+r, err = call("ModelInfer", bytes_req(shape=(1, 2), values=[b"still", b"ok"], outputs=["same"]))
+check(r is not None and list(r.outputs[0].contents.bytes_contents) == [b"still", b"ok"], "strs still serving after malformed BYTES")
 
 r, _ = call("ModelInfer", infer_req(raw=x.tobytes()))
 check(r is not None, "still serving after bad requests")

@@ -2,6 +2,8 @@
 """pl_server REST (KServe v2) on loopback with http.client: JSON and binary infer, bad-request
 codes (server keeps serving), not-ready model, /metrics, SIGTERM -> exit 0; connection limit (503
 naming --http-max-connections) and idle timeout (an idle or stalled connection is closed).
+BYTES (string) tensors: JSON strings and the binary form both ways, malformed BYTES -> 400 naming
+the input, string rows through dynamic batching.
    rest_test.py PL_SERVER MAKE_MODEL_PY"""
 import shutil, http.client, json, os, signal, socket, struct, subprocess, sys, tempfile, time
 
@@ -9,6 +11,9 @@ server_bin, make_model = sys.argv[1], sys.argv[2]
 tmp = tempfile.mkdtemp(prefix="pl_rest_")
 os.makedirs(f"{tmp}/lin/1"); os.makedirs(f"{tmp}/broken/1")
 subprocess.check_call([sys.executable, make_model, f"{tmp}/lin/1/model.onnx"])
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import string_models  # noqa: E402  (strs, upper: string tensors as BYTES)
+string_models.write(tmp)
 open(f"{tmp}/lin/config.json", "w").write('{"max_batch": 8, "pool_size": 2}')
 open(f"{tmp}/broken/1/model.onnx", "w").write("not onnx")
 # Device settings that cannot load here: a bad device list, and (without a GPU) the CUDA backend.
@@ -81,6 +86,84 @@ import re as _re
 _q = _re.search(rb'nv_inference_queue_duration_us\{model="lin",version="1"\} (\d+)', m)
 _c = _re.search(rb'nv_inference_compute_infer_duration_us\{model="lin",version="1"\} (\d+)', m)
 check(_q is not None and _c is not None, "metrics: queue and compute time per model")
+
+# ---- BYTES (string tensors) ----
+st, _, meta = req("GET", "/v2/models/strs")
+meta = json.loads(meta) if st == 200 else {}
+check(st == 200 and [t["datatype"] for t in meta["inputs"] + meta["outputs"]] == ["BYTES"] * 3,
+      f"metadata: string input and outputs are BYTES ({st} {meta})")
+def infer(model, payload, headers=None):
+    st, h, body = req("POST", f"/v2/models/{model}/infer", payload if isinstance(payload, bytes) else json.dumps(payload), headers)
+    return st, h, body
+words = ["abc", "Mixed Case", 'q"uote\\back\nline', "nul\0byte", ""]
+st, _, body = infer("upper", {"inputs": [{"name": "w", "datatype": "BYTES", "shape": [1, 5], "data": words}]})
+out = json.loads(body)["outputs"][0] if st == 200 else {}
+check(st == 200 and out.get("datatype") == "BYTES" and out.get("shape") == [1, 5] and out.get("data") == [w.upper() for w in words],
+      f"BYTES JSON round trip through StringNormalizer UPPER ({st} {body[:200]!r})")
+st, _, body = infer("strs", {"inputs": [{"name": "s", "datatype": "BYTES", "shape": [2, 2], "data": [["a", "é"], ["日本", ""]]}],
+                             "outputs": [{"name": "dup"}]})
+out = json.loads(body)["outputs"] if st == 200 else []
+check(st == 200 and len(out) == 1 and out[0]["shape"] == [2, 4] and out[0]["data"] == ["a", "é", "a", "é", "日本", "", "日本", ""],
+      f"BYTES nested JSON data, UTF-8 kept ({st} {body[:200]!r})")
+# Binary both ways, with bytes that are not UTF-8 (passed through as given).
+vals = [b"\xff\xfe raw", b"", b"x" * 300, b"\0\0", "ünï".encode(), b"end"]
+blob = string_models.serialize(vals)
+hdr = json.dumps({"inputs": [{"name": "s", "shape": [3, 2], "datatype": "BYTES", "parameters": {"binary_data_size": len(blob)}}],
+                  "outputs": [{"name": "dup", "parameters": {"binary_data": True}}, {"name": "same", "parameters": {"binary_data": True}}]}).encode()
+st, h, body = infer("strs", hdr + blob, {"Inference-Header-Content-Length": str(len(hdr))})
+hl = int(h.get("Inference-Header-Content-Length", "-1"))
+ok = st == 200 and hl > 0
+if ok:
+    j = json.loads(body[:hl]); sizes = [o["parameters"]["binary_data_size"] for o in j["outputs"]]
+    dup = string_models.deserialize(body[hl:hl + sizes[0]]); same = string_models.deserialize(body[hl + sizes[0]:])
+    ok = (sum(sizes) == len(body) - hl and [o["shape"] for o in j["outputs"]] == [[3, 4], [3, 2]] and same == vals and
+          dup == [v for r in range(3) for v in vals[2 * r:2 * r + 2] * 2])
+check(ok, f"BYTES binary round trip, non-UTF-8 bytes kept ({st} {body[:160]!r})")
+st, _, body = infer("strs", hdr.replace(b', "parameters": {"binary_data": true}', b"") + blob, {"Inference-Header-Content-Length": str(len(hdr.replace(b', "parameters": {"binary_data": true}', b"")))})
+out = json.loads(body.decode("utf-8", "surrogateescape"))["outputs"] if st == 200 else []
+check(st == 200 and [v.encode("utf-8", "surrogateescape") for v in out[1]["data"]] == vals,
+      f"BYTES binary in, JSON out: bytes passed through as given ({st} {body[:160]!r})")
+# Malformed BYTES: 400 naming the input, every time.
+def bin_req(blob, shape=(1, 2), size=None):
+    h = json.dumps({"inputs": [{"name": "s", "shape": list(shape), "datatype": "BYTES",
+                                "parameters": {"binary_data_size": len(blob) if size is None else size}}]}).encode()
+    return h + blob, {"Inference-Header-Content-Length": str(len(h))}
+two = string_models.serialize([b"ab", b"cd"])
+bad_bytes = {
+    "truncated length prefix": bin_req(two + b"\x01\x00", (1, 2)),
+    "length past the end": bin_req(string_models.serialize([b"ab"]) + b"\x10\x00\x00\x00abc"),
+    "length 0xffffffff": bin_req(string_models.serialize([b"ab"]) + b"\xff\xff\xff\xff"),
+    "fewer elements than the shape": bin_req(string_models.serialize([b"abcdefgh", b"ij"]), (1, 3)),
+    "fewer bytes than 4 per element": bin_req(string_models.serialize([b"ab"]), (1, 2)),
+    "more elements than the shape": bin_req(two + string_models.serialize([b"x"])),
+    "shape too big for the bytes": bin_req(two, (1000, 2)),
+    "binary_data_size past the body": bin_req(two, (1, 2), len(two) + 1),
+    "binary_data_size not an integer": bin_req(two, (1, 2), "8"),
+    "JSON number for BYTES": (json.dumps({"inputs": [{"name": "s", "shape": [1, 2], "datatype": "BYTES", "data": ["a", 1]}]}), {}),
+    "JSON count mismatch": (json.dumps({"inputs": [{"name": "s", "shape": [1, 2], "datatype": "BYTES", "data": ["a"]}]}), {}),
+    "JSON huge shape, padded body": (json.dumps({"inputs": [{"name": "s", "shape": [20000, 2], "datatype": "BYTES", "data": ["a"]}]}) + " " * 60000, {}),
+    "JSON nested too many": (json.dumps({"inputs": [{"name": "s", "shape": [1, 2], "datatype": "BYTES", "data": [["a", "b", "c"]]}]}), {}),
+}
+for name, (body, headers) in bad_bytes.items():
+    st, _, data = infer("strs", body.encode() if isinstance(body, str) else body, headers)
+    err = json.loads(data).get("error", "") if data.startswith(b"{") else ""
+    check(st == 400 and "'s'" in err, f"BYTES {name} -> {st} (want 400 naming 's': {err[:140]!r})")
+st, _, body = infer("strs", {"inputs": [{"name": "s", "datatype": "BYTES", "shape": [1, 2], "data": ["still", "ok"]}]})
+check(st == 200 and json.loads(body)["outputs"][1]["data"] == ["still", "ok"], "strs still serving after malformed BYTES")
+# String rows through dynamic batching: concurrent requests, each gets back its own rows.
+import threading
+results = {}
+def one(i):
+    rows = [[f"r{i}_{k}", "z" * (i * 7 + k)] for k in range(1 + i % 3)]
+    st, _, body = infer("strs", {"inputs": [{"name": "s", "datatype": "BYTES", "shape": [len(rows), 2], "data": rows}]})
+    results[i] = st if st != 200 else json.loads(body)["outputs"][0]["data"] == [v for r in rows for v in r * 2]
+threads = [threading.Thread(target=one, args=(i,)) for i in range(8)]
+[t.start() for t in threads]; [t.join() for t in threads]
+check(len(results) == 8 and all(v is True for v in results.values()), f"concurrent BYTES requests through the batcher ({results})")
+st, _, m = req("GET", "/metrics")
+_e = _re.search(rb'nv_inference_exec_count\{model="strs",version="1"\} (\d+)', m)
+print(f"info strs: {_e.group(1).decode() if _e else '?'} executions for the requests so far")
+
 proc.send_signal(signal.SIGTERM)
 rc = proc.wait(timeout=20)
 check(rc == 0, f"SIGTERM exit code {rc}")

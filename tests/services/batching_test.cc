@@ -78,6 +78,37 @@ TEST(Batching, ConcatThenSplitRoundTrips) {
   EXPECT_EQ((*parts)[1][0].name(), "y");
 }
 
+Tensor S(Shape s, std::vector<std::string> v, std::string name = "") {
+  return Tensor::FromVector(std::move(s), v, std::move(name)).value();
+}
+
+TEST(Batching, StringTensorsBatchElementByElement) {
+  std::vector<Tensor> r1 = {S({1, 2}, {"a", std::string("n\0ul", 4)}, "s")};
+  std::vector<Tensor> r2 = {S({2, 2}, {"", "ccc", std::string(100, 'd'), "e"}, "s")};
+  ASSERT_FALSE(KeyOf(r1).key.empty());
+  EXPECT_EQ(KeyOf(r1).key, KeyOf(r2).key);
+  EXPECT_NE(KeyOf(r1).key, KeyOf({F({1, 2}, {1, 2})}).key);
+  ASSERT_TRUE(NormalizeInputs({"s"}, r1).ok());
+  auto cat = Concat({&r1, &r2});
+  ASSERT_TRUE(cat.ok()) << cat.status().ToString();
+  ASSERT_EQ((*cat)[0].dtype(), DataType::kString);
+  ASSERT_EQ((*cat)[0].shape(), (Shape{3, 2}));
+  const std::string* d = (*cat)[0].Data<std::string>();
+  const std::vector<std::string> want = {"a", std::string("n\0ul", 4), "", "ccc", std::string(100, 'd'), "e"};
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(d[i], want[static_cast<size_t>(i)]) << i;
+  // The batch is a copy: the requests' strings are untouched by changes to it.
+  (*cat)[0].MutableData<std::string>()[0] = "changed";
+  EXPECT_EQ(r1[0].Data<std::string>()[0], "a");
+
+  auto parts = Split(*cat, {1, 2});
+  ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+  EXPECT_EQ((*parts)[0][0].shape(), (Shape{1, 2}));
+  EXPECT_EQ((*parts)[0][0].Data<std::string>()[0], "changed");
+  EXPECT_EQ((*parts)[0][0].Data<std::string>()[1], std::string("n\0ul", 4));
+  ASSERT_EQ((*parts)[1][0].shape(), (Shape{2, 2}));
+  for (int i = 0; i < 4; ++i) EXPECT_EQ((*parts)[1][0].Data<std::string>()[i], want[static_cast<size_t>(i + 2)]) << i;
+}
+
 TEST(Batching, ConcatRejectsMismatch) {
   std::vector<Tensor> r1 = {F({1, 2}, {1, 2})};
   std::vector<Tensor> r2 = {F({1, 3}, {1, 2, 3})};

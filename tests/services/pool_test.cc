@@ -340,6 +340,43 @@ TEST(PredictorPool, DynamicBatchingConcatenatesAndSplits) {
   EXPECT_EQ(s.runs, 2u);
 }
 
+TEST(PredictorPool, DynamicBatchingOfStringTensors) {
+  PoolOptions o;
+  o.batching.max_batch = 8;
+  o.batching.max_queue_delay = 200ms;
+  o.queue_capacity = 16;
+  PredictorPool pool(ConfigFor(test_models::StringModel()), 1, Quiet(o));
+  ASSERT_TRUE(pool.status().ok()) << pool.status().ToString();
+  ASSERT_TRUE(pool.batching_enabled());
+  auto lease = pool.Acquire(10ms);  // requests pile up, then run as one batch
+  const std::vector<int64_t> rows = {1, 2, 3};
+  std::vector<std::vector<std::string>> values;
+  std::vector<std::future<OutputsOr>> fs;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    std::vector<std::string> v;
+    for (int64_t k = 0; k < rows[i]; ++k) {
+      v.push_back("r" + std::to_string(i) + "_" + std::to_string(k));
+      v.push_back(std::string(static_cast<size_t>(k) * 40, static_cast<char>('a' + i)));
+    }
+    values.push_back(v);
+    fs.push_back(pool.Submit({Tensor::FromVector(Shape{rows[i], 2}, v, "s").value()}));
+  }
+  lease->Release();
+  for (size_t i = 0; i < fs.size(); ++i) {
+    ASSERT_TRUE(Ready(fs[i]));
+    auto r = fs[i].get();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(r->size(), 1u);
+    const Tensor& dup = (*r)[0];
+    ASSERT_EQ(dup.dtype(), DataType::kString);
+    ASSERT_EQ(dup.shape(), (Shape{rows[i], 4}));
+    for (int64_t k = 0; k < rows[i]; ++k)
+      for (int64_t c = 0; c < 4; ++c)
+        EXPECT_EQ(dup.Data<std::string>()[k * 4 + c], values[i][static_cast<size_t>(k * 2 + c % 2)]) << i << " " << k;
+  }
+  EXPECT_EQ(pool.stats().batched_runs, 1u);
+}
+
 TEST(PredictorPool, BatchingWaitsAtMostTheQueueDelay) {
   PoolOptions o;
   o.batching.max_batch = 64;

@@ -117,6 +117,16 @@ inline std::string TwoInputModel() {
   return b.Bytes();
 }
 
+// String rows: s[N, C] (STRING) -> dup = Concat(s, s, axis 1) [N, 2C] (STRING). Rows independent
+// (so it batches); the cpu_ref Concat copies string elements.
+inline std::string StringModel() {
+  OnnxBuilder b;
+  b.Input("s", {"N", "C"}, onnx::TensorProto::STRING);
+  OnnxBuilder::AttrInt(b.Node("Concat", {"s", "s"}, {"dup"}), "axis", 1);
+  b.Output("dup", onnx::TensorProto::STRING);
+  return b.Bytes();
+}
+
 // x[N, 3, H, W] -> Conv 3x3 (8 ch, pad 1) -> Relu -> depthwise Conv 3x3 -> Relu -> Conv 1x1 (4 ch)
 // -> GlobalAveragePool -> Flatten -> Gemm (4 -> 5) -> Softmax. Needs the Conv/Pool/Gemm/Softmax
 // kernels: callers skip when Create reports Unimplemented.
