@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "src/backends/cpu/ref/data_movement.h"
+#include "tests/util/test_util.h"
 
 namespace pl::cpu_ref {
 namespace {
@@ -87,6 +88,61 @@ TEST(DataMovement, StoreAndLoadDouble) {
   std::memcpy(&h, buf, 2);
   EXPECT_EQ(h, 0x3800);
   EXPECT_FALSE(StoreDouble(DataType::kString, 1, buf));
+}
+
+// String tensors move through the same kernels as numbers: each op runs on a float tensor holding
+// element indices and on a string tensor "s<index>"; the string result must name the same
+// indices, element for element.
+TEST(DataMovement, StringTensorsMoveLikeNumbers) {
+  using test::AttrInt;
+  using test::AttrInts;
+  using test::AttrString;
+  struct Case {
+    const char* op;
+    Shape shape;
+    std::vector<Tensor> extra;  // further inputs (host ints), after the data
+    std::vector<onnx::AttributeProto> attrs;
+    int outputs;
+  };
+  const std::vector<Case> cases = {
+      {"Slice", {3, 4}, {test::T_<int64_t>({2}, {2, 3}), test::T_<int64_t>({2}, {-100, 0}),
+                         test::T_<int64_t>({2}, {0, 1}), test::T_<int64_t>({2}, {-1, -2})}, {}, 1},
+      {"Split", {4, 3}, {test::T_<int64_t>({2}, {1, 3})}, {AttrInt("axis", 0)}, 2},
+      {"Transpose", {2, 3, 4}, {}, {AttrInts("perm", {2, 0, 1})}, 1},
+      {"Expand", {3, 1}, {test::T_<int64_t>({3}, {2, 3, 4})}, {}, 1},
+      {"Tile", {2, 3}, {test::T_<int64_t>({2}, {2, 2})}, {}, 1},
+      {"DepthToSpace", {1, 8, 2, 3}, {}, {AttrInt("blocksize", 2), AttrString("mode", "CRD")}, 1},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.op);
+    const int64_t n = ShapeNumElements(c.shape);
+    std::vector<float> idx(n);
+    std::vector<std::string> names(n);
+    for (int64_t i = 0; i < n; ++i) {
+      idx[i] = static_cast<float>(i);
+      names[i] = "s" + std::to_string(i);
+    }
+    std::vector<Tensor> fin = {Tensor::FromVector(c.shape, idx).value()}, sin = {Tensor::FromVector(c.shape, names).value()};
+    std::vector<int> consts;
+    for (size_t k = 0; k < c.extra.size(); ++k) {
+      fin.push_back(c.extra[k]);
+      sin.push_back(c.extra[k]);
+      consts.push_back(static_cast<int>(k) + 1);
+    }
+    auto want = test::RunOp(c.op, fin, c.attrs, c.outputs, 13, consts, {kBackendCpuRef});
+    ASSERT_TRUE(want.ok()) << want.status().ToString();
+    auto got = test::RunOp(c.op, sin, c.attrs, c.outputs, 13, consts, {kBackendCpuRef});
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    ASSERT_EQ(got->size(), want->size());
+    for (size_t o = 0; o < got->size(); ++o) {
+      const Tensor& g = (*got)[o];
+      const Tensor& w = (*want)[o];
+      ASSERT_EQ(g.dtype(), DataType::kString);
+      ASSERT_EQ(g.shape(), w.shape());
+      for (int64_t i = 0; i < g.NumElements(); ++i)
+        ASSERT_EQ(g.Data<std::string>()[i], "s" + std::to_string(static_cast<int>(w.Data<float>()[i]))) << "output " << o << " element " << i;
+    }
+  }
 }
 
 }  // namespace

@@ -59,6 +59,26 @@ std::vector<int64_t> ContiguousStrides(const Shape& shape) {
 
 Status CopyView(KernelContext& ctx, const Tensor& x, int64_t offset, const Shape& shape,
                 const std::vector<int64_t>& src_strides, Tensor* y) {
+  if (x.dtype() == DataType::kString) {
+    // Strings (host only): element by element, std::string assignment.
+    if (!x.device().is_host() || !y->device().is_host())
+      return Status::Unimplemented(ctx.node().Describe() + ": string tensors live on the host only");
+    const std::string* in = x.Data<std::string>() + offset;
+    std::string* out = y->MutableData<std::string>();
+    const int64_t n = ShapeNumElements(shape), r = static_cast<int64_t>(shape.size());
+    std::vector<int64_t> idx(r, 0);
+    int64_t src = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      out[i] = in[src];
+      for (int64_t d = r - 1; d >= 0; --d) {  // odometer step: next row-major index, source moves by its stride
+        src += src_strides[d];
+        if (++idx[d] < shape[d]) break;
+        src -= src_strides[d] * shape[d];
+        idx[d] = 0;
+      }
+    }
+    return Status::Ok();
+  }
   const size_t esz = DataTypeSize(x.dtype());
   const char* src = static_cast<const char*>(x.RawData()) + offset * static_cast<int64_t>(esz);
   if (x.device().is_host() && y->device().is_host()) {
@@ -136,6 +156,10 @@ void FillElements(void* dst, const void* value, int64_t n, size_t elem_size) {
     std::memcpy(out + done, out, k);
     done += k;
   }
+}
+
+Status CheckMovable(DataType dt, const NodeInfo& node, const char* what) {
+  return dt == DataType::kString ? Status::Ok() : CheckCopyable(dt, node, what);
 }
 
 Status CheckCopyable(DataType dt, const NodeInfo& node, const char* what) {

@@ -22,8 +22,9 @@ void StridedCopy(void* dst, const void* src, const Shape& shape, const std::vect
                  size_t elem_size, int threads = 1);
 
 // y (contiguous, `shape`) from the strided view of x starting `offset` elements in; on the host
-// with StridedCopy, on a device through its DeviceBackend::CopyStrided (on the predictor's
-// stream), so kernels written with it serve every backend that has that copy.
+// with StridedCopy (string tensors element by element), on a device through its
+// DeviceBackend::CopyStrided (on the predictor's stream), so kernels written with it serve every
+// backend that has that copy.
 Status CopyView(KernelContext& ctx, const Tensor& x, int64_t offset, const Shape& shape,
                 const std::vector<int64_t>& src_strides, Tensor* y);
 
@@ -41,6 +42,8 @@ void FillElements(void* dst, const void* value, int64_t n, size_t elem_size);
 
 // Error (naming the node) for tensors whose elements cannot be copied by size (strings, undefined).
 Status CheckCopyable(DataType dt, const NodeInfo& node, const char* what);
+// Same, but string tensors pass: for kernels that move elements through CopyView/TransposeView.
+Status CheckMovable(DataType dt, const NodeInfo& node, const char* what);
 
 // IEEE half <-> float, round to nearest even.
 uint16_t FloatToHalf(float f);

@@ -1,5 +1,6 @@
 // DepthToSpace (1, 11 with DCR/CRD mode, 13), SpaceToDepth (1, 13); rank-4 NCHW input, any dtype.
 // Both are a 6-D transpose of a reshaped view, as the spec defines them.
+#include "pl/device.h"
 #include "src/backends/cpu/ref/data_movement.h"
 
 namespace pl::cpu_ref {
@@ -22,7 +23,7 @@ class DepthSpaceKernel final : public Kernel {
     const NodeInfo& node = ctx.node();
     const Tensor* x = ctx.Input(0);
     if (!x) return Status::InvalidArgument(node.Describe() + ": missing input 0");
-    PL_RETURN_IF_ERROR(CheckCopyable(x->dtype(), node, "input"));
+    PL_RETURN_IF_ERROR(CheckMovable(x->dtype(), node, "input"));
     if (x->rank() != 4)
       return Status::InvalidArgument(node.Describe() + ": input must be 4-D NCHW, got " + ShapeToString(x->shape()));
     const int64_t n = x->dim(0), c = x->dim(1), h = x->dim(2), w = x->dim(3), b = block_;
@@ -62,7 +63,12 @@ class DepthSpaceKernel final : public Kernel {
 }  // namespace
 
 void RegisterDepthSpaceFor(KernelRegistry& r, const std::string& backend) {
-  auto def = [&](const char* op) { return KernelDef(op).Backend(backend).AnyType(); };
+  const bool host = FindDeviceBackend(backend) == nullptr;  // strings live on the host only
+  auto def = [&](const char* op) {
+    KernelDef d = KernelDef(op).Backend(backend).AnyType();
+    if (host) d.Strings();
+    return d;
+  };
   Add<DepthSpaceKernel>(r, def("DepthToSpace").Opset(1, 10));
   Add<DepthSpaceKernel>(r, def("DepthToSpace").Opset(11, 12));
   Add<DepthSpaceKernel>(r, def("DepthToSpace").Opset(13));

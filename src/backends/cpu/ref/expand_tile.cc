@@ -2,6 +2,7 @@
 // repeats input); any dtype. Both are strided copies with stride 0 on the repeated dims.
 #include <limits>
 
+#include "pl/device.h"
 #include "src/backends/cpu/ref/data_movement.h"
 
 namespace pl::cpu_ref {
@@ -13,7 +14,7 @@ class ExpandKernel final : public Kernel {
     const NodeInfo& node = ctx.node();
     const Tensor* x = ctx.Input(0);
     if (!x) return Status::InvalidArgument(node.Describe() + ": missing input 'input'");
-    PL_RETURN_IF_ERROR(CheckCopyable(x->dtype(), node, "input"));
+    PL_RETURN_IF_ERROR(CheckMovable(x->dtype(), node, "input"));
     bool present = false;
     PL_ASSIGN_OR_RETURN(std::vector<int64_t> shape, ReadIntsInput(ctx, 1, "shape", &present));
     if (!present) return Status::InvalidArgument(node.Describe() + ": missing input 'shape'");
@@ -32,7 +33,7 @@ class TileKernel final : public Kernel {
     const NodeInfo& node = ctx.node();
     const Tensor* x = ctx.Input(0);
     if (!x) return Status::InvalidArgument(node.Describe() + ": missing input 'input'");
-    PL_RETURN_IF_ERROR(CheckCopyable(x->dtype(), node, "input"));
+    PL_RETURN_IF_ERROR(CheckMovable(x->dtype(), node, "input"));
     const int64_t r = x->rank();
     std::vector<int64_t> reps(r, 1);
     if (node.opset < 6) {  // Tile-1: `tiles` copies along one `axis`, both scalar inputs
@@ -72,7 +73,12 @@ class TileKernel final : public Kernel {
 }  // namespace
 
 void RegisterExpandTileFor(KernelRegistry& r, const std::string& backend) {
-  auto def = [&](const char* op) { return KernelDef(op).Backend(backend).AnyType(); };
+  const bool host = FindDeviceBackend(backend) == nullptr;  // strings live on the host only
+  auto def = [&](const char* op) {
+    KernelDef d = KernelDef(op).Backend(backend).AnyType();
+    if (host) d.Strings();
+    return d;
+  };
   Add<ExpandKernel>(r, def("Expand").Opset(8, 12).HostInput(1));
   Add<ExpandKernel>(r, def("Expand").Opset(13).HostInput(1));
   Add<TileKernel>(r, def("Tile").Opset(1, 5).HostInput(1).HostInput(2));

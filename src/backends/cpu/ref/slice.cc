@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "pl/device.h"
 #include "src/backends/cpu/ref/data_movement.h"
 
 namespace pl::cpu_ref {
@@ -27,7 +28,7 @@ class SliceKernel final : public Kernel {
     const NodeInfo& node = ctx.node();
     const Tensor* x = ctx.Input(0);
     if (!x) return Status::InvalidArgument(node.Describe() + ": missing input 'data'");
-    PL_RETURN_IF_ERROR(CheckCopyable(x->dtype(), node, "data"));
+    PL_RETURN_IF_ERROR(CheckMovable(x->dtype(), node, "data"));
     std::vector<int64_t> starts = starts_, ends = ends_, axes = axes_, steps;
     bool has_axes = has_axes_, has_steps = false;
     if (!from_attrs_) {
@@ -94,7 +95,12 @@ class SliceKernel final : public Kernel {
 }  // namespace
 
 void RegisterSliceFor(KernelRegistry& r, const std::string& backend) {
-  auto def = [&] { return KernelDef("Slice").Backend(backend).AnyType(); };
+  const bool host = FindDeviceBackend(backend) == nullptr;  // strings live on the host only
+  auto def = [&] {
+    KernelDef d = KernelDef("Slice").Backend(backend).AnyType();
+    if (host) d.Strings();
+    return d;
+  };
   Add<SliceKernel>(r, def().Opset(1, 9));
   Add<SliceKernel>(r, def().Opset(10, 10).HostInput(1).HostInput(2).HostInput(3).HostInput(4));
   Add<SliceKernel>(r, def().Opset(11, 12).HostInput(1).HostInput(2).HostInput(3).HostInput(4));

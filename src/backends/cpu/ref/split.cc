@@ -2,6 +2,7 @@
 // (num_outputs, uneven last chunk); any dtype.
 #include <algorithm>
 
+#include "pl/device.h"
 #include "src/backends/cpu/ref/data_movement.h"
 
 namespace pl::cpu_ref {
@@ -24,7 +25,7 @@ class SplitKernel final : public Kernel {
     const NodeInfo& node = ctx.node();
     const Tensor* x = ctx.Input(0);
     if (!x) return Status::InvalidArgument(node.Describe() + ": missing input 'input'");
-    PL_RETURN_IF_ERROR(CheckCopyable(x->dtype(), node, "input"));
+    PL_RETURN_IF_ERROR(CheckMovable(x->dtype(), node, "input"));
     const int64_t r = x->rank();
     if (r < 1) return Status::InvalidArgument(node.Describe() + ": cannot split a scalar");
     PL_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(axis_, r, node));
@@ -91,7 +92,12 @@ class SplitKernel final : public Kernel {
 }  // namespace
 
 void RegisterSplitFor(KernelRegistry& r, const std::string& backend) {
-  auto def = [&] { return KernelDef("Split").Backend(backend).AnyType(); };
+  const bool host = FindDeviceBackend(backend) == nullptr;  // strings live on the host only
+  auto def = [&] {
+    KernelDef d = KernelDef("Split").Backend(backend).AnyType();
+    if (host) d.Strings();
+    return d;
+  };
   Add<SplitKernel>(r, def().Opset(1, 1).HostInput(1));
   Add<SplitKernel>(r, def().Opset(2, 10));
   Add<SplitKernel>(r, def().Opset(11, 12));

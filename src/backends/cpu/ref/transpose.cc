@@ -52,7 +52,7 @@ class TransposeKernel final : public Kernel {
     const NodeInfo& node = ctx.node();
     const Tensor* x = ctx.Input(0);
     if (!x) return Status::InvalidArgument(node.Describe() + ": missing input 0");
-    PL_RETURN_IF_ERROR(CheckCopyable(x->dtype(), node, "input"));
+    PL_RETURN_IF_ERROR(CheckMovable(x->dtype(), node, "input"));
     const int64_t r = x->rank();
     std::vector<int64_t> perm = perm_;
     if (!has_perm_) {
@@ -72,9 +72,7 @@ class TransposeKernel final : public Kernel {
     for (int64_t d = 0; d < r; ++d) out[d] = x->dim(static_cast<int>(perm[d]));
     PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, out, x->dtype()));
     if (y->NumElements() == 0) return Status::Ok();
-    TransposeBytes(y->RawMutableData(), x->RawData(), x->shape(), perm, DataTypeSize(x->dtype()),
-                   ctx.intra_op_threads());
-    return Status::Ok();
+    return TransposeView(ctx, *x, x->shape(), perm, y);
   }
 
  private:
@@ -85,7 +83,7 @@ class TransposeKernel final : public Kernel {
 }  // namespace
 
 Status TransposeView(KernelContext& ctx, const Tensor& x, const Shape& view, const std::vector<int64_t>& perm, Tensor* y) {
-  if (x.device().is_host() && y->device().is_host()) {
+  if (x.device().is_host() && y->device().is_host() && x.dtype() != DataType::kString) {
     TransposeBytes(y->RawMutableData(), x.RawData(), view, perm, DataTypeSize(x.dtype()), ctx.intra_op_threads());
     return Status::Ok();
   }
@@ -165,8 +163,8 @@ void TransposeBytes(void* dst, const void* src, const Shape& in_shape, const std
 }
 
 void RegisterTranspose(KernelRegistry& r) {
-  Add<TransposeKernel>(r, RefDef("Transpose").Opset(1, 12).AnyType());
-  Add<TransposeKernel>(r, RefDef("Transpose").Opset(13).AnyType());
+  Add<TransposeKernel>(r, RefDef("Transpose").Opset(1, 12).AnyType().Strings());
+  Add<TransposeKernel>(r, RefDef("Transpose").Opset(13).AnyType().Strings());
 }
 
 }  // namespace pl::cpu_ref
