@@ -4,6 +4,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "pl/device.h"
 #include "services/batching.h"
 #include "services/pool_impl.h"
 
@@ -24,7 +25,15 @@ Status PredictorPool::Impl::Init(const Config& config, int size) {
   } else {
     budget = DetectCpuBudget();
   }
-  plan = PlanCpu(budget.usable_cpus, size, config.intra_op_threads(), options.cpu_policy);
+  // A pool whose preferred backend runs on a device (CUDA) spends its time waiting for the device,
+  // not computing: its Submit workers (one stream each) are not clamped to the CPU count.
+  const bool on_device = !config.backends().empty() && FindDeviceBackend(config.backends().front()) != nullptr;
+  plan = PlanCpu(budget.usable_cpus, size, config.intra_op_threads(),
+                 on_device ? CpuPolicy::kAllowOversubscription : options.cpu_policy);
+  if (on_device) {
+    plan.async_workers = size;
+    plan.message.clear();
+  }
   if (!plan.message.empty()) Log(plan.message + " [" + budget.ToString() + "]");
   // The predictor reads its intra-op thread count from the config and the executor applies it
   // (omp_set_num_threads) on whichever thread calls Run: each worker thread gets it on its own.

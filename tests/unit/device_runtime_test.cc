@@ -681,8 +681,12 @@ TEST_F(DeviceRuntime, PredictorPoolRunsDevicePredictorsUnchanged) {
   auto ref = CreatePredictor(RefConfig(model));
   ASSERT_TRUE(ref.ok());
   auto want = RunOrDie(ref->get(), {X()});
-  auto pool = services::PredictorPool::Create(SimConfig(model), 3);
+  services::PoolOptions one_cpu;
+  one_cpu.usable_cpus = 1;
+  auto pool = services::PredictorPool::Create(SimConfig(model), 3, one_cpu);
   ASSERT_TRUE(pool.ok()) << pool.status().ToString();
+  // Device predictors wait on their streams: every one gets a Submit worker, whatever the CPUs.
+  EXPECT_EQ((*pool)->cpu_plan().async_workers, 3);
   std::vector<std::future<services::OutputsOr>> fs;
   for (int i = 0; i < 12; ++i) fs.push_back((*pool)->Submit({X()}));
   for (auto& f : fs) {
