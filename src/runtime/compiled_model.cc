@@ -402,9 +402,13 @@ Status CompiledModel::CompileInto(std::shared_ptr<const ir::Graph> graph, Compil
           continue;
         }
         if (k.ok()) {
-          step.fallback = std::shared_ptr<const Kernel>(std::move(k).value());
-          shared_bytes_ += step.fallback->SharedBytes();
-          break;
+          std::shared_ptr<const Kernel> kernel(std::move(k).value());
+          shared_bytes_ += kernel->SharedBytes();
+          // The input dtype is only known at run time (an untyped input, a value of an enclosing
+          // scope): keep one fallback per dtype and let the run pick by the actual one.
+          step.fallbacks.push_back({kernel, types, entry->def.type_input()});
+          if (!step.fallback) step.fallback = kernel;
+          if (dt != DataType::kUndefined || types.empty()) break;
         }
       }
     }

@@ -36,6 +36,14 @@ struct CompiledStep {
   // declines a shape only seen at run time (Compute returns Unimplemented), so a run never fails
   // because one backend declined.
   std::shared_ptr<const Kernel> fallback;
+  // Every cpu_ref fallback prepared for the node, with the dtypes it takes (empty: any) and the
+  // input they are read from; several only when the input dtype was unknown at compile time.
+  struct Fallback {
+    std::shared_ptr<const Kernel> kernel;
+    std::vector<DataType> types;
+    int type_input = 0;
+  };
+  std::vector<Fallback> fallbacks;
   // Placement: 0 = the host, k = CompiledModel::devices()[k - 1].
   int device = 0;
   std::vector<int> host_inputs, metadata_inputs;  // from the KernelDef (device steps)

@@ -687,13 +687,31 @@ Status ExecutionContext::RunSteps(const CompiledGraph& cg, Frame* frame, ShapePl
       }
     }
     if (fall_back) {
-      std::unique_ptr<KernelState>& fallback_state = declined->fallback_state;
+      // The fallback for the input's actual dtype (one of several when it was unknown at compile
+      // time); another dtype's kernel never shares the step's fallback state.
+      const Kernel* fb = nullptr;
+      std::unique_ptr<KernelState> other_state;
+      std::unique_ptr<KernelState>* fallback_state = &declined->fallback_state;
+      for (size_t k = 0; k < step.fallbacks.size() && !fb; ++k) {
+        const CompiledStep::Fallback& f = step.fallbacks[k];
+        const int ti = f.type_input;
+        const DataType dt = ti >= 0 && ti < static_cast<int>(step.inputs.size()) && step.inputs[ti] >= 0
+                                ? frame->values[step.inputs[ti]].dtype()
+                                : DataType::kUndefined;
+        if (f.types.empty() || dt == DataType::kUndefined || std::find(f.types.begin(), f.types.end(), dt) != f.types.end()) {
+          fb = f.kernel.get();
+          if (k > 0) fallback_state = &other_state;
+        }
+      }
+      if (!fb)
+        return Status::InvalidArgument(step.info.Describe() + ": its input dtype is not one the " + step.backend +
+                                       " kernel or its cpu_ref fallback takes");
       if (step.device != 0) {
-        s = RunOnHost(step, *step.fallback, &fallback_state, frame, plan, overflow, static_cast<int>(si));
+        s = RunOnHost(step, *fb, fallback_state, frame, plan, overflow, static_cast<int>(si));
       } else {
-        StepContext fctx(this, frame, &step, &fallback_state, static_cast<int>(si), plan, arena_ptrs, overflow);
+        StepContext fctx(this, frame, &step, fallback_state, static_cast<int>(si), plan, arena_ptrs, overflow);
         try {
-          s = step.fallback->Compute(fctx);
+          s = fb->Compute(fctx);
         } catch (const std::bad_alloc&) {
           s = Status::OutOfMemory(step.info.Describe() + ": allocation failed (cpu_ref fallback kernel)");
         } catch (const std::exception& e) {
