@@ -242,10 +242,15 @@ Status CheckWindowAttributes(const onnx::GraphProto& g) {
 // and a 4-D weight, found by fuzz_model_load): ranks and lengths must agree first.
 Status CheckConvRanks(const onnx::GraphProto& g) {
   std::map<std::string, int> rank;
-  for (const auto& v : g.input())
+  std::set<std::string> shapeless;  // declared tensors without a shape
+  for (const auto& v : g.input()) {
     if (v.type().tensor_type().has_shape()) rank[v.name()] = v.type().tensor_type().shape().dim_size();
-  for (const auto& v : g.value_info())
+    else if (v.type().has_tensor_type()) shapeless.insert(v.name());
+  }
+  for (const auto& v : g.value_info()) {
     if (v.type().tensor_type().has_shape()) rank[v.name()] = v.type().tensor_type().shape().dim_size();
+    else if (v.type().has_tensor_type()) shapeless.insert(v.name());
+  }
   for (const auto& t : g.initializer()) rank[t.name()] = t.dims_size();
   for (const auto& n : g.node()) {
     for (const auto& a : n.attribute()) {
@@ -279,6 +284,12 @@ Status CheckConvRanks(const onnx::GraphProto& g) {
     }
     // MaxUnpool's inference reads the channel count as dim 1 of the indices (SIGSEGV on indices
     // of rank 1, found by fuzz_model_load): they have X's shape, so at least rank 2.
+    // It also reads the indices' shape without checking there is one (SIGSEGV on a declared
+    // indices input without a shape, found by fuzz_model_load).
+    if (n.op_type() == "MaxUnpool" && (n.input_size() < 2 || shapeless.count(n.input(1))))
+      return Status::ModelError(what + ": indices (input 1) " +
+                                (n.input_size() < 2 ? std::string("missing") : "declared without a shape") +
+                                "; they must have the shape of X");
     if (n.op_type() == "MaxUnpool" && n.input_size() > 1 && rank.count(n.input(1)) &&
         (rank[n.input(1)] < 2 || (rank.count(n.input(0)) && rank[n.input(0)] != rank[n.input(1)])))
       return Status::ModelError(what + ": indices (input 1) of rank " + std::to_string(rank[n.input(1)]) +
