@@ -284,7 +284,12 @@ Status CheckConvRanks(const onnx::GraphProto& g) {
     }
     // MaxUnpool's inference reads the channel count as dim 1 of the indices (SIGSEGV on indices
     // of rank 1, found by fuzz_model_load): they have X's shape, so at least rank 2.
-    // It also reads the indices' shape without checking there is one (SIGSEGV on a declared
+    // STFT's inference reads the signal's dims 1 and 2 unchecked (SIGSEGV on a 1-D signal, found
+    // by fuzz_model_load): the signal is [batch, length, 1 or 2].
+    if (n.op_type() == "STFT" && n.input_size() > 0 && rank.count(n.input(0)) && rank[n.input(0)] != 3)
+      return Status::ModelError(what + ": signal (input 0) of rank " + std::to_string(rank[n.input(0)]) +
+                                ", STFT takes [batch, length, 1 or 2]");
+    // MaxUnpool's inference also reads the indices' shape without checking there is one (SIGSEGV on a declared
     // indices input without a shape, found by fuzz_model_load).
     if (n.op_type() == "MaxUnpool" && (n.input_size() < 2 || shapeless.count(n.input(1))))
       return Status::ModelError(what + ": indices (input 1) " +
