@@ -46,6 +46,7 @@ BatchKey KeyOf(const std::vector<Tensor>& inputs) {
 std::string WhyNotBatchable(const std::vector<ValueInfo>& model_inputs) {
   if (model_inputs.empty()) return "the model has no inputs";
   for (const ValueInfo& vi : model_inputs) {
+    if (vi.is_sequence || vi.is_optional) return "input '" + vi.name + "' is a sequence or an optional";
     if (!vi.has_shape) continue;
     if (vi.shape.empty()) return "input '" + vi.name + "' is a scalar";
     if (vi.shape[0] >= 0) return "input '" + vi.name + "' fixes dim 0 to " + std::to_string(vi.shape[0]);

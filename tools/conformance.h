@@ -28,6 +28,13 @@ struct SuiteTotals {
   std::string suite;
   int passed = 0, failed = 0, skipped = 0, unsupported = 0;
   int eligible = 0, eligible_passed = 0;
+  // No training op, any I/O (sequence and optional values included).
+  int inference = 0, inference_passed = 0;
+  void Add(const SuiteTotals& o) {
+    passed += o.passed, failed += o.failed, skipped += o.skipped, unsupported += o.unsupported;
+    eligible += o.eligible, eligible_passed += o.eligible_passed;
+    inference += o.inference, inference_passed += o.inference_passed;
+  }
   int total() const { return passed + failed + skipped + unsupported; }
 };
 
@@ -44,7 +51,7 @@ Status ReadSkipList(const std::string& path, std::map<std::string, std::string>*
 Status ReadSkipDir(const std::string& dir, std::map<std::string, std::string>* skips);
 
 // "node: 748 passed, 0 failed, 25 skipped, 159 unsupported (of 932); no training op and tensor
-// I/O: 748 of 815 pass (91.8%)".
+// I/O: 748 of 815 pass (91.8%); no training op: 772 of 839 pass".
 std::string Describe(const SuiteTotals& t);
 
 }  // namespace pl::conformance

@@ -29,15 +29,16 @@ int PrintConformance(const std::string& root, const std::string& skip_dir) {
               "default backends, as `pl_conformance` runs it. *Eligible* tests use no training op (losses,\n"
               "optimizers, gradients) and have tensor inputs and outputs; an eligible test counts as passing\n"
               "only when it ran and matched (skipped and unsupported ones do not). Skips, each with its reason:\n"
-              "`tests/conformance/skip_*.txt`. (The `real` suite holds only download links, no models.)\n\n");
+              "`tests/conformance/skip_*.txt`. (The `real` suite holds only download links, no models.)\n"
+              "Tests with sequence or optional inputs and outputs run too (read as SequenceProto / OptionalProto);\n"
+              "they count among the tests with no training op.\n\n");
   std::printf("| suite | tests | passed | failed | skipped | unsupported | eligible passed |\n|---|---|---|---|---|---|---|\n");
   pl::conformance::SuiteTotals all;
   all.suite = "all suites";
   for (const auto& t : pl::conformance::Run(options)) {
     std::printf("| %s | %d | %d | %d | %d | %d | %d of %d |\n", t.suite.c_str(), t.total(), t.passed, t.failed,
                 t.skipped, t.unsupported, t.eligible_passed, t.eligible);
-    all.passed += t.passed, all.failed += t.failed, all.skipped += t.skipped, all.unsupported += t.unsupported;
-    all.eligible += t.eligible, all.eligible_passed += t.eligible_passed;
+    all.Add(t);
   }
   if (all.total() == 0) {
     std::fprintf(stderr, "pl_ops_doc: no conformance tests under %s/data\n", root.c_str());

@@ -111,6 +111,20 @@ int main(int argc, char** argv) {
   if (!out_dir.empty()) mkdir(out_dir.c_str(), 0755);
   for (size_t i = 0; i < pred->OutputNames().size(); ++i) {
     const pl::Tensor* y = *pred->Output(static_cast<int>(i));
+    if (!y->is_tensor()) {  // a sequence: its elements go to <out>/<i>_<k>.npy (or .pb)
+      std::cout << "output " << i << " '" << pred->OutputNames()[i] << "' "
+                << (y->is_none() ? std::string("empty optional")
+                                 : "sequence of " + std::to_string(y->elements().size()) + " " + pl::DataTypeName(y->dtype()))
+                << "\n";
+      for (size_t k = 0; k < y->elements().size() && !out_dir.empty(); ++k) {
+        const pl::Tensor& e = y->elements()[k];
+        const std::string base = out_dir + "/" + std::to_string(i) + "_" + std::to_string(k);
+        pl::Status s = pl::onnx_io::NpyHolds(e.dtype()) ? pl::onnx_io::WriteNpyFile(e, base + ".npy")
+                                                        : pl::onnx_io::WriteTensorProtoFile(e, base + ".pb");
+        if (!s.ok()) return Fail(s.ToString());
+      }
+      continue;
+    }
     std::cout << "output " << i << " '" << pred->OutputNames()[i] << "' " << pl::DataTypeName(y->dtype()) << " "
               << pl::ShapeToString(y->shape()) << "\n";
     if (!out_dir.empty()) {

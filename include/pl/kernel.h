@@ -99,6 +99,12 @@ class KernelContext {
   // Same, with the output's declared dtype (or input 0's dtype if not declared).
   StatusOr<Tensor*> Output(int i, const Shape& shape) { return Output(i, shape, OutputType(i)); }
   virtual DataType OutputType(int i) const = 0;
+  // Output i is `value` itself: a sequence or an empty optional (Tensor::Sequence / None), or a
+  // tensor in owned memory. For the Sequence* / Optional* kernels (KernelDef::Sequences()).
+  virtual Status SetOutput(int i, Tensor value) {
+    (void)i; (void)value;
+    return Status::Unimplemented("SetOutput is not supported by this context");
+  }
   // The predictor's scratch memory for this call (not preserved between calls).
   virtual StatusOr<void*> Workspace(size_t bytes) = 0;
   // This predictor's state slot for this node.

@@ -35,6 +35,9 @@ class KernelDef {
   // An AnyType() kernel that also takes string tensors (it copies elements, not bytes). A kernel
   // with a Types() list takes strings when the list holds DataType::kString.
   KernelDef& Strings() { strings_ = true; return *this; }
+  // The kernel takes sequence and empty-optional values as inputs (the Sequence* / Optional* ops,
+  // Identity, control flow). Others are given tensors only: a sequence reaching them is an error.
+  KernelDef& Sequences() { sequences_ = true; return *this; }
   // Which input's dtype is matched against Types() (default 0; -1 means output 0).
   KernelDef& TypeFrom(int input) { type_input_ = input; return *this; }
   // Output `out` may reuse input `in`'s memory.
@@ -56,6 +59,7 @@ class KernelDef {
   const std::vector<int>& host_inputs() const { return host_inputs_; }
   const std::vector<int>& metadata_inputs() const { return metadata_inputs_; }
   bool takes_strings() const;
+  bool takes_sequences() const { return sequences_; }
   bool Matches(const std::string& domain, const std::string& op, int opset,
                const std::string& backend, DataType dtype) const;
 
@@ -69,6 +73,7 @@ class KernelDef {
   std::vector<int> host_inputs_;
   std::vector<int> metadata_inputs_;
   bool strings_ = false;
+  bool sequences_ = false;
 };
 
 using KernelFactory = std::function<StatusOr<std::unique_ptr<Kernel>>(const NodeInfo&)>;

@@ -31,6 +31,9 @@ struct ValueInfo {
   std::vector<int64_t> shape;         // -1 for a dynamic dim
   std::vector<std::string> dim_names;  // symbolic name of each dim ("" if none)
   bool has_shape = false;              // false when the model gives no rank
+  // An ONNX sequence (of dtype tensors) and/or an optional: Tensor::Sequence / Tensor::None.
+  bool is_sequence = false;
+  bool is_optional = false;
 };
 
 struct MemoryStats {

@@ -72,6 +72,9 @@ struct Device {
   bool operator!=(const Device& o) const { return !(*this == o); }
 };
 
+// What a value holds: a tensor, an ONNX sequence of tensors, or an empty ONNX optional.
+enum class ValueKind : uint8_t { kTensor = 0, kSequence = 1, kNone = 2 };
+
 using Shape = std::vector<int64_t>;
 // Number of elements, or -1 if a dim is negative or the product overflows int64.
 int64_t ShapeNumElements(const Shape& shape);
@@ -139,6 +142,22 @@ class Tensor {
   // Copies raw bytes in; sizes must match ByteSize().
   Status CopyFromBytes(const void* src, size_t bytes);
 
+  // --- ONNX sequences and optionals (Sequence* / Optional* ops, carried through If/Loop/Scan). ---
+  // A sequence is an ordered list of host tensors of one dtype: dtype() is the element type,
+  // shape() is {0} and it has no memory of its own; its elements are owned tensors that copies of
+  // the object share read-only (Clone() copies them). An empty optional is kind kNone (dtype: the
+  // element type, or kUndefined); an optional that holds a value is that value itself.
+  // Sequence(): element dtypes must all be elem_type; elements that do not own their memory
+  // (views, device tensors) are copied into owned host memory.
+  static StatusOr<Tensor> Sequence(DataType elem_type, std::vector<Tensor> elements, std::string name = "");
+  static Tensor None(DataType elem_type, std::string name = "");
+  ValueKind kind() const { return kind_; }
+  bool is_tensor() const { return kind_ == ValueKind::kTensor; }
+  bool is_sequence() const { return kind_ == ValueKind::kSequence; }
+  bool is_none() const { return kind_ == ValueKind::kNone; }
+  // A sequence's elements (empty for anything else).
+  const std::vector<Tensor>& elements() const;
+
  private:
   Status CheckCopy(DataType want, bool to_cpu) const;
   Status DeviceToHost(void* dst) const;  // ByteSize() bytes from device memory (DeviceBackend)
@@ -149,6 +168,8 @@ class Tensor {
   void* data_ = nullptr;
   size_t capacity_ = 0;              // bytes usable at data_ (owned buffers)
   std::shared_ptr<void> buffer_;     // null for views
+  ValueKind kind_ = ValueKind::kTensor;
+  std::shared_ptr<const std::vector<Tensor>> elements_;  // kSequence only
 };
 
 // ----- template implementations -----

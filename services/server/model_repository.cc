@@ -143,9 +143,16 @@ StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Load(const std::stri
           } else {
             m->inputs = (*lease)->InputInfos();
             m->outputs = (*lease)->OutputInfos();
+            // The Open Inference Protocol carries tensors only.
+            for (const auto* list : {&m->inputs, &m->outputs})
+              for (const ValueInfo& vi : *list)
+                if ((vi.is_sequence || vi.is_optional) && m->load_status.ok())
+                  m->load_status = Status::Unimplemented("'" + vi.name + "' is a sequence or an optional; the KServe v2 "
+                                                         "protocol carries tensors only");
           }
         }
       }
+      if (!m->load_status.ok()) m->pool.reset();  // after the lease above went back
       log("model " + name + "/" + v + ": " + (m->ready() ? "ready" : "NOT ready: " + m->load_status.ToString()));
       repo->models_.push_back(std::move(m));
     }

@@ -172,12 +172,16 @@ Status Tensor::Reshape(const Shape& shape) {
   if (ShapeNumElements(shape) < 0)
     return Status::InvalidArgument("tensor '" + name_ + "': shape " + ShapeToString(shape) + " overflows");
   shape_ = shape;
+  kind_ = ValueKind::kTensor;  // a handle that held a sequence or an empty optional is a tensor again
+  elements_.reset();
   // A view keeps pointing at foreign memory only while it still fits.
   if (!buffer_ && data_ && StorageBytes(dtype_, shape_) > capacity_) { data_ = nullptr; capacity_ = 0; }
   return Status::Ok();
 }
 
 Status Tensor::Allocate(DataType dtype) {
+  kind_ = ValueKind::kTensor;
+  elements_.reset();
   if (dtype == DataType::kString) {
     if (ShapeNumElements(shape_) < 0)
       return Status::InvalidArgument("tensor '" + name_ + "': bad shape " + ShapeToString(shape_));
@@ -209,7 +213,7 @@ Status Tensor::ShareExternalData(void* data, DataType dtype, const Shape& shape)
     return Status::InvalidArgument("tensor '" + name_ + "': ShareExternalData with null data");
   if (DataTypeSize(dtype) == 0 && dtype != DataType::kString)  // strings: a view of std::string objects
     return Status::InvalidArgument("tensor '" + name_ + "': unsupported dtype " + DataTypeName(dtype));
-  PL_RETURN_IF_ERROR(Reshape(shape));
+  PL_RETURN_IF_ERROR(Reshape(shape));  // also makes it a tensor
   buffer_.reset();
   dtype_ = dtype;
   data_ = data;
@@ -256,6 +260,21 @@ StatusOr<Tensor> Tensor::Clone() const {
 
 Status Tensor::CopyFrom(const Tensor& src) {
   if (&src == this) return Status::Ok();
+  if (!src.is_tensor()) {
+    std::vector<Tensor> elements;
+    for (const Tensor& e : src.elements()) {
+      PL_ASSIGN_OR_RETURN(Tensor c, e.Clone());
+      elements.push_back(std::move(c));
+    }
+    std::string name = name_;
+    *this = Tensor();
+    name_ = std::move(name);
+    dtype_ = src.dtype_;
+    shape_ = {0};
+    kind_ = src.kind_;
+    if (kind_ == ValueKind::kSequence) elements_ = std::make_shared<const std::vector<Tensor>>(std::move(elements));
+    return Status::Ok();
+  }
   if (src.data_ == nullptr && src.NumElements() > 0)
     return Status::InvalidArgument("tensor '" + name_ + "': CopyFrom a tensor without data");
   // src may share this tensor's buffer (a copy of the same Tensor): detach before reallocating.
@@ -283,6 +302,42 @@ Status Tensor::CopyFromBytes(const void* src, size_t bytes) {
   if (!data_ && bytes) PL_RETURN_IF_ERROR(Allocate(dtype_));
   if (bytes) std::memcpy(data_, src, bytes);
   return Status::Ok();
+}
+
+StatusOr<Tensor> Tensor::Sequence(DataType elem_type, std::vector<Tensor> elements, std::string name) {
+  for (size_t i = 0; i < elements.size(); ++i) {
+    Tensor& e = elements[i];
+    if (!e.is_tensor())
+      return Status::InvalidArgument("sequence '" + name + "': element " + std::to_string(i) + " is not a tensor");
+    if (e.dtype() != elem_type)
+      return Status::InvalidArgument("sequence '" + name + "': element " + std::to_string(i) + " is " +
+                                     DataTypeName(e.dtype()) + ", the sequence holds " + DataTypeName(elem_type));
+    if (!e.owns_data() || !e.device().is_host()) {
+      PL_ASSIGN_OR_RETURN(Tensor c, e.Clone());
+      e = std::move(c);
+    }
+  }
+  Tensor t;
+  t.name_ = std::move(name);
+  t.dtype_ = elem_type;
+  t.shape_ = {0};
+  t.kind_ = ValueKind::kSequence;
+  t.elements_ = std::make_shared<const std::vector<Tensor>>(std::move(elements));
+  return t;
+}
+
+Tensor Tensor::None(DataType elem_type, std::string name) {
+  Tensor t;
+  t.name_ = std::move(name);
+  t.dtype_ = elem_type;
+  t.shape_ = {0};
+  t.kind_ = ValueKind::kNone;
+  return t;
+}
+
+const std::vector<Tensor>& Tensor::elements() const {
+  static const std::vector<Tensor> kEmpty;
+  return elements_ ? *elements_ : kEmpty;
 }
 
 }  // namespace pl

@@ -19,6 +19,8 @@ struct Value {
   bool has_shape = false;               // rank known
   std::vector<int64_t> shape;           // -1 for unknown dims
   std::vector<std::string> dim_names;   // symbolic names ("" when none)
+  bool is_sequence = false;             // ONNX sequence type (dtype: its elements')
+  bool is_optional = false;             // ONNX optional type
   std::shared_ptr<const Tensor> constant;  // set for initializers / folded constants
   int producer = -1;                    // node index, -1 for graph inputs/constants/outer values
   bool is_graph_input = false;

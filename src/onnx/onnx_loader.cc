@@ -19,6 +19,19 @@ std::string DirOf(const std::string& path) {
 }
 
 void ReadTypeInfo(const onnx::TypeProto& type, ir::Value* v) {
+  // optional(T) and sequence(tensor): the value's dtype is the tensors' (shapes vary per element).
+  if (type.has_optional_type()) {
+    v->is_optional = true;
+    if (type.optional_type().has_elem_type()) ReadTypeInfo(type.optional_type().elem_type(), v);
+    return;
+  }
+  if (type.has_sequence_type()) {
+    v->is_sequence = true;
+    const auto& elem = type.sequence_type().elem_type();
+    if (elem.has_tensor_type() && elem.tensor_type().elem_type() != 0)
+      v->dtype = static_cast<DataType>(elem.tensor_type().elem_type());
+    return;
+  }
   if (!type.has_tensor_type()) return;
   const auto& tt = type.tensor_type();
   if (tt.elem_type() != 0) v->dtype = static_cast<DataType>(tt.elem_type());

@@ -15,7 +15,9 @@ ValueInfo MakeValueInfo(const ir::Value& v) {
   ValueInfo vi;
   vi.name = v.name;
   vi.dtype = v.dtype;
-  vi.has_shape = v.has_shape;
+  vi.has_shape = v.has_shape && !v.is_sequence;
+  vi.is_sequence = v.is_sequence;
+  vi.is_optional = v.is_optional;
   vi.shape = v.shape;
   vi.dim_names = v.dim_names;
   if (v.constant) {
@@ -360,6 +362,7 @@ Status CompiledModel::CompileInto(std::shared_ptr<const ir::Graph> graph, Compil
         step.type_input = def.type_input();
         step.accepted_types = def.types();
         step.takes_strings = def.takes_strings();
+        step.takes_sequences = def.takes_sequences();
         step.device = device_index;
         step.host_inputs = def.host_inputs();
         step.metadata_inputs = def.metadata_inputs();

@@ -25,6 +25,7 @@ struct CompiledStep {
   int type_input = 0;                    // input whose dtype the kernel was chosen for
   std::vector<DataType> accepted_types;  // empty = any fixed-size dtype
   bool takes_strings = false;            // the kernel handles string tensors (KernelDef::Strings)
+  bool takes_sequences = false;          // ... and sequence / empty-optional values (KernelDef::Sequences)
   // Where the input dtype was unknown at compile time (a value read from an enclosing scope of a
   // nested subgraph), the same backend's kernels for the other dtypes, picked at run time.
   struct Alternative {

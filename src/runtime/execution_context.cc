@@ -103,6 +103,32 @@ StatusOr<Tensor*> StepContext::Output(int i, const Shape& shape, DataType dtype)
   return &t;
 }
 
+Status StepContext::SetOutput(int i, Tensor value) {
+  if (i < 0 || i >= NumOutputs())
+    return Status::Internal(step_->info.Describe() + ": kernel set output " + std::to_string(i) + " of " +
+                            std::to_string(NumOutputs()));
+  const int v = step_->outputs[i];
+  if (v < 0) return Status::Ok();
+  if (value.is_tensor() && !value.owns_data() && value.NumElements() > 0)
+    return Status::Internal(step_->info.Describe() + ": SetOutput takes a tensor in owned memory");
+  if (step_->device != 0 && !value.device().is_host() && !value.is_tensor())
+    return Status::Unimplemented(step_->info.Describe() + ": sequences live on the host only");
+  if (value.is_sequence()) {
+    // Bounded like tensors: a sequence that grows (SequenceInsert in a Loop) stops at the limits.
+    size_t bytes = 0;
+    for (const Tensor& e : value.elements()) bytes += e.ByteSize();
+    const std::string what = step_->info.Describe() + ": sequence '" + frame_->graph->values[v].name + "' of " +
+                             std::to_string(value.elements().size()) + " tensors";
+    if (bytes > ec_->max_tensor_bytes_)
+      return Status::ResourceExhausted(what + " holds " + std::to_string(bytes) + " bytes, over the limit of " +
+                                       std::to_string(ec_->max_tensor_bytes_) + " (Config::SetMaxTensorBytes)");
+    PL_RETURN_IF_ERROR(ec_->CheckBudget(bytes, what));
+  }
+  value.set_name(frame_->graph->values[v].name);
+  frame_->values[v] = std::move(value);
+  return Status::Ok();
+}
+
 ExecutionContext::ExecutionContext(std::shared_ptr<const CompiledModel> model) : model_(std::move(model)) {
   for (const auto& vi : model_->inputs()) {
     Tensor t;
@@ -212,6 +238,25 @@ Status ExecutionContext::ValidateInputs(std::string* signature) {
     const ValueInfo& vi = model_->inputs()[i];
     const Tensor& t = inputs_[i];
     const std::string what = "input '" + vi.name + "'";
+    if (!t.is_tensor() || vi.is_sequence) {
+      if (t.is_none()) {
+        if (!vi.is_optional)
+          return Status::InvalidArgument(what + " is an empty optional, the model expects " +
+                                         (vi.is_sequence ? "a sequence" : "a tensor"));
+        *signature += "none;";
+        continue;
+      }
+      if (vi.is_sequence != t.is_sequence())
+        return Status::InvalidArgument(what + (vi.is_sequence ? " must be a sequence (Tensor::Sequence)" : " is a sequence, the model expects a tensor"));
+      for (size_t k = 0; k < t.elements().size(); ++k)
+        if (vi.dtype != DataType::kUndefined && t.elements()[k].dtype() != vi.dtype)
+          return Status::InvalidArgument(what + ": element " + std::to_string(k) + " is " + DataTypeName(t.elements()[k].dtype()) +
+                                         ", the model expects a sequence of " + DataTypeName(vi.dtype));
+      if (vi.dtype != DataType::kUndefined && t.dtype() != vi.dtype)
+        return Status::InvalidArgument(what + ": a sequence of " + DataTypeName(t.dtype()) + ", the model expects " + DataTypeName(vi.dtype));
+      *signature += "seq" + std::to_string(t.elements().size()) + ";";
+      continue;
+    }
     if (t.dtype() == DataType::kUndefined || (t.RawData() == nullptr && t.NumElements() != 0))
       return Status::InvalidArgument(what + " was not set: Reshape it and CopyFromCpu (or ShareExternalData) before Run");
     if (vi.dtype != DataType::kUndefined && t.dtype() != vi.dtype)
@@ -316,6 +361,11 @@ Status ExecutionContext::Run() {
   // Graph outputs: kernels wrote most of them directly; copy the rest (constants, inputs, duplicates).
   for (size_t k = 0; k < cg.outputs.size(); ++k) {
     const Tensor& src = frame.values[cg.outputs[k]];
+    if (!src.is_tensor()) {  // a sequence or empty optional: its elements are owned, read-only
+      outputs_[k] = src;
+      outputs_[k].set_name(model_->output_names()[k]);
+      continue;
+    }
     if (src.RawData() == outputs_[k].RawData() && src.shape() == outputs_[k].shape() && src.dtype() == outputs_[k].dtype())
       continue;
     PL_RETURN_IF_ERROR(outputs_[k].CopyFrom(src));
@@ -390,6 +440,13 @@ Status ExecutionContext::RunSteps(const CompiledGraph& cg, Frame* frame, ShapePl
       if (!ok)
         return Status::InvalidArgument(step.info.Describe() + ": input " + std::to_string(step.type_input) + " is " +
                                        DataTypeName(dt) + ", which its " + step.backend + " kernel does not take");
+    }
+    if (!step.takes_sequences) {
+      for (size_t k = 0; k < step.inputs.size(); ++k)
+        if (step.inputs[k] >= 0 && !frame->values[step.inputs[k]].is_tensor())
+          return Status::InvalidArgument(step.info.Describe() + ": input " + std::to_string(k) + " is " +
+                                         (frame->values[step.inputs[k]].is_sequence() ? "a sequence" : "an empty optional") +
+                                         ", which its " + step.backend + " kernel does not take (it needs a tensor)");
     }
     if (!step.takes_strings) {
       // A byte-moving kernel must never see std::string elements (only known at run time for
@@ -483,7 +540,7 @@ Status ExecutionContext::RunSteps(const CompiledGraph& cg, Frame* frame, ShapePl
     for (size_t k = 0; k < step.outputs.size(); ++k) {
       int v = step.outputs[k];
       if (v < 0) continue;
-      if (frame->values[v].dtype() == DataType::kUndefined)
+      if (frame->values[v].dtype() == DataType::kUndefined && frame->values[v].is_tensor())
         return Status::Internal(step.info.Describe() + ": kernel did not produce output " + std::to_string(k));
     }
     FreeDead(cg, frame, static_cast<int>(si));
@@ -497,7 +554,7 @@ void ExecutionContext::FreeDead(const CompiledGraph& cg, Frame* frame, int si) {
     if (in < 0) continue;
     const ValueMeta& m = cg.values[in];
     if (m.constant || m.is_graph_input || m.is_graph_output || m.is_outer) continue;
-    if (cg.last_use[in] == si && frame->values[in].owns_data()) frame->values[in] = Tensor();
+    if (cg.last_use[in] == si && (frame->values[in].owns_data() || !frame->values[in].is_tensor())) frame->values[in] = Tensor();
   }
 }
 
@@ -562,7 +619,7 @@ Status ExecutionContext::RunSubgraph(const ir::Graph& graph, const std::vector<c
   outputs->clear();
   for (int o : cg->outputs) {
     const Tensor& t = frame.values[o];
-    if (t.owns_data()) {
+    if (t.owns_data() || !t.is_tensor()) {  // sequences: their elements are owned already
       outputs->push_back(t);
     } else {
       PL_ASSIGN_OR_RETURN(Tensor c, t.Clone());

@@ -101,6 +101,12 @@ Status Predictor::Run(const std::vector<Tensor>& inputs, std::vector<Tensor>* ou
       }
     }
     const Tensor& src = inputs[i];
+    if (!src.is_tensor()) {  // a sequence or empty optional: shared as it is (its elements are owned)
+      const std::string name = ctx_->input(slot)->name();
+      *ctx_->input(slot) = src;
+      ctx_->input(slot)->set_name(name);
+      continue;
+    }
     if (src.dtype() == DataType::kUndefined || (src.RawData() == nullptr && src.NumElements() != 0))
       return Status::InvalidArgument("Run: input '" + names[slot] + "' has no data");
     if (src.device().type != DeviceType::kCPU) return Status::Unimplemented("Run: device input tensors");

@@ -18,8 +18,9 @@ struct ExecutionContext::Frame {
   const Tensor* Lookup(const std::string& name) const {
     for (const Frame* f = this; f; f = f->parent) {
       int id = f->graph->graph->FindValue(name);
-      if (id >= 0 && (f->values[id].RawData() != nullptr || f->values[id].NumElements() == 0) &&
-          f->values[id].dtype() != DataType::kUndefined)
+      if (id >= 0 && (!f->values[id].is_tensor() ||
+                      ((f->values[id].RawData() != nullptr || f->values[id].NumElements() == 0) &&
+                       f->values[id].dtype() != DataType::kUndefined)))
         return &f->values[id];
     }
     return nullptr;
@@ -51,6 +52,7 @@ class StepContext final : public KernelContext {
     return d;
   }
   StatusOr<Tensor*> Output(int i, const Shape& shape, DataType dtype) override;
+  Status SetOutput(int i, Tensor value) override;
   StatusOr<void*> Workspace(size_t bytes) override { return ec_->Workspace(bytes, step_->device); }
   void* backend_resources() const override { return ec_->resources(step_->device); }
   std::unique_ptr<KernelState>& state() override { return *state_; }

@@ -52,8 +52,7 @@ int main(int argc, char** argv) {
   all.suite = "total";
   for (const auto& t : pl::conformance::Run(options, report)) {
     std::printf("conformance %s\n", pl::conformance::Describe(t).c_str());
-    all.passed += t.passed, all.failed += t.failed, all.skipped += t.skipped, all.unsupported += t.unsupported;
-    all.eligible += t.eligible, all.eligible_passed += t.eligible_passed;
+    all.Add(t);
   }
   std::printf("conformance %s\n", pl::conformance::Describe(all).c_str());
   std::fflush(stdout);

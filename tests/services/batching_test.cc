@@ -35,6 +35,10 @@ TEST(Batching, WhyNotBatchable) {
   ValueInfo unknown{"z", DataType::kFloat32, {}, {}, false};
   EXPECT_EQ(WhyNotBatchable({dyn, unknown}), "");
   EXPECT_NE(WhyNotBatchable({dyn, fixed}).find("'y' fixes dim 0 to 1"), std::string::npos);
+  ValueInfo seq = unknown;
+  seq.name = "s";
+  seq.is_sequence = true;  // a list of tensors has no batch dim to concatenate on
+  EXPECT_NE(WhyNotBatchable({dyn, seq}).find("'s' is a sequence"), std::string::npos);
 }
 
 TEST(Batching, NormalizeReordersNamedInputs) {

@@ -35,6 +35,7 @@ StatusOr<bool> ReadCondition(const Tensor& t, const NodeInfo& node, const char* 
 // Copies a subgraph result into the node's output i.
 Status EmitOutput(KernelContext& ctx, int i, const Tensor& t) {
   if (!ctx.OutputRequested(i)) return Status::Ok();
+  if (!t.is_tensor()) return ctx.SetOutput(i, t);  // a sequence or empty optional, shared as it is
   PL_ASSIGN_OR_RETURN(Tensor* out, ctx.Output(i, t.shape(), t.dtype()));
   CopyElements(t, 0, out, 0, t.NumElements());
   return Status::Ok();
@@ -414,8 +415,8 @@ class ScanKernel final : public Kernel {
 }  // namespace
 
 void RegisterControlFlow(KernelRegistry& r) {
-  Add<IfKernel>(r, RefDef("If").Opset(1).AnyType());
-  Add<LoopKernel>(r, RefDef("Loop").Opset(1).AnyType());
+  Add<IfKernel>(r, RefDef("If").Opset(1).AnyType().Sequences());
+  Add<LoopKernel>(r, RefDef("Loop").Opset(1).AnyType().Sequences());
   Add<ScanKernel>(r, RefDef("Scan").Opset(8).AnyType());
 }
 

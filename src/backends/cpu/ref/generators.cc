@@ -63,6 +63,7 @@ class IdentityKernel final : public Kernel {
   Status Compute(KernelContext& ctx) const override {
     const Tensor* x = ctx.Input(0);
     if (!x) return Status::InvalidArgument(ctx.node().Describe() + ": missing input 0");
+    if (!x->is_tensor()) return ctx.SetOutput(0, *x);  // a sequence or empty optional (opsets 14, 16)
     if (x->dtype() != DataType::kString) PL_RETURN_IF_ERROR(CheckCopyable(x->dtype(), ctx.node(), "input"));
     PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, x->shape(), x->dtype()));
     CopyElements(*x, 0, y, 0, x->NumElements());
@@ -275,8 +276,8 @@ void RegisterGenerators(KernelRegistry& r) {
   Add<ConstantKernel>(r, RefDef("Constant").Opset(13).AnyType());
   Add<IdentityKernel>(r, RefDef("Identity").Opset(1, 12).AnyType().Strings().InPlace(0, 0));
   Add<IdentityKernel>(r, RefDef("Identity").Opset(13, 13).AnyType().Strings().InPlace(0, 0));
-  Add<IdentityKernel>(r, RefDef("Identity").Opset(14, 15).AnyType().Strings().InPlace(0, 0));
-  Add<IdentityKernel>(r, RefDef("Identity").Opset(16).AnyType().Strings().InPlace(0, 0));
+  Add<IdentityKernel>(r, RefDef("Identity").Opset(14, 15).AnyType().Strings().Sequences().InPlace(0, 0));
+  Add<IdentityKernel>(r, RefDef("Identity").Opset(16).AnyType().Strings().Sequences().InPlace(0, 0));
   Add<DropoutKernel>(r, RefDef("Dropout").Opset(1, 6).AnyType().InPlace(0, 0));
   Add<DropoutKernel>(r, RefDef("Dropout").Opset(7, 9).AnyType().InPlace(0, 0));
   Add<DropoutKernel>(r, RefDef("Dropout").Opset(10, 11).AnyType().InPlace(0, 0));

@@ -42,3 +42,4 @@ PL_CPU_REF_KERNEL(Selection)          // selection.cc: Unique Compress ReverseSe
 PL_CPU_REF_KERNEL(MaxUnpool)          // max_unpool.cc: MaxUnpool
 PL_CPU_REF_KERNEL(MeanVarianceNormalization)  // mvn.cc: MeanVarianceNormalization
 PL_CPU_REF_KERNEL(Random)             // random.cc: RandomNormal RandomUniform *Like Multinomial Bernoulli
+PL_CPU_REF_KERNEL(Sequence)           // sequence.cc: Sequence* SplitToSequence ConcatFromSequence Optional*
