@@ -75,14 +75,14 @@ if [ "$ASAN" = 1 ]; then
   # Clang, because libFuzzer comes with it; one build (-O1: half the compile time of -O2 -g) runs
   # the suites and the fuzz targets. A representative subset of the suites: every unit test, the
   # services (pool, fault injection, REST/gRPC servers), conformance, models (PP-OCR vs ONNX
-  # Runtime, det fault-injection sweep), stress, and the control-flow / nested-subgraph / conv /
-  # RNN / oneDNN-region op tests; the other op tests would double this step's build time.
+  # Runtime, det fault-injection sweep), stress, and the control-flow / nested-subgraph / sequence /
+  # conv / RNN / oneDNN-region op tests; the other op tests would double this step's build time.
   step "ASan+UBSan build (clang 14): suites (short forms) and libFuzzer targets"
   CC=clang-14 CXX=clang++-14 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG" \
         -DPL_SANITIZE="address;undefined" -DPL_FUZZ=ON -DPL_WITH_CUDA=OFF -DPL_BUILD_BENCHMARKS=OFF \
         -DPL_BUILD_DEMO=OFF $LAUNCHER
-  ASAN_OPS="control_flow nested_subgraph conv rnn onednn_region"
+  ASAN_OPS="control_flow nested_subgraph sequence conv rnn onednn_region"
   ASAN_TARGETS="pl_unit_tests services_tests pl_conformance models_test fault_injection_det_test stress_tests
                 pl_server pl_run fuzz_model_load fuzz_run_inputs fuzz_tensor_readers fuzz_server_request
                 fuzz_replay_model_load fuzz_replay_run_inputs fuzz_replay_tensor_readers fuzz_replay_server_request"

@@ -59,15 +59,18 @@ StatusOr<Tensor*> StepContext::Output(int i, const Shape& shape, DataType dtype)
     return Status::ResourceExhausted(step_->info.Describe() + ": output '" + meta.name + "' " + ShapeToString(shape) +
                                      " is too large to allocate");
   const size_t bytes = static_cast<size_t>(ShapeNumElements(shape)) * DataTypeSize(dtype);
-  if (bytes > ec_->max_tensor_bytes_)
+  // Strings never go in the arena (bytes 0 there), but their std::string objects count against
+  // the limits like any element.
+  const size_t limit_bytes = dtype == DataType::kString ? static_cast<size_t>(ShapeNumElements(shape)) * sizeof(std::string) : bytes;
+  if (limit_bytes > ec_->max_tensor_bytes_)
     return Status::ResourceExhausted(step_->info.Describe() + ": output '" + meta.name + "' " + ShapeToString(shape) +
-                                     " needs " + std::to_string(bytes) + " bytes, over the limit of " +
+                                     " needs " + std::to_string(limit_bytes) + " bytes, over the limit of " +
                                      std::to_string(ec_->max_tensor_bytes_) + " (Config::SetMaxTensorBytes)");
   const auto budget = [&] {
-    return ec_->CheckBudget(bytes, step_->info.Describe() + ": output '" + meta.name + "' " + ShapeToString(shape));
+    return ec_->CheckBudget(limit_bytes, step_->info.Describe() + ": output '" + meta.name + "' " + ShapeToString(shape));
   };
   if (Tensor* slot = frame_->output_slots.empty() || v < 0 || dev != 0 ? nullptr : frame_->output_slots[v]) {
-    if (bytes > slot->ByteSize()) PL_RETURN_IF_ERROR(budget());
+    if (limit_bytes > slot->ByteSize()) PL_RETURN_IF_ERROR(budget());
     // A graph output: written straight into the predictor's output tensor (buffer reused).
     PL_RETURN_IF_ERROR(slot->Reshape(shape));
     PL_RETURN_IF_ERROR(slot->Allocate(dtype).WithContext(step_->info.Describe()));
@@ -94,7 +97,7 @@ StatusOr<Tensor*> StepContext::Output(int i, const Shape& shape, DataType dtype)
   }
   // Heap tensor (recording run, data-dependent size, or subgraph value).
   PL_RETURN_IF_ERROR(budget());
-  ec_->run_heap_bytes_ += bytes;
+  ec_->run_heap_bytes_ += limit_bytes;
   t = Tensor();
   t.set_name(meta.name);
   PL_RETURN_IF_ERROR(t.Reshape(shape));

@@ -58,6 +58,17 @@ inline std::vector<Tensor> SmallInputs(const Predictor& p, ByteReader& r, int64_
     r.Fill(t->RawMutableData(), t->ByteSize());
     if (dt == DataType::kBool)  // a byte other than 0/1 is refused by Run (tested by fuzz_run_inputs)
       for (int64_t i = 0; i < t->NumElements(); ++i) static_cast<uint8_t*>(t->RawMutableData())[i] &= 1;
+    if (vi.is_sequence) {  // a sequence of dyn such tensors
+      std::vector<Tensor> elements(static_cast<size_t>(dyn), *t);
+      auto s = Tensor::Sequence(dt, std::move(elements), vi.name);
+      if (!s.ok()) return {};
+      feeds.push_back(std::move(s).value());
+      continue;
+    }
+    if (vi.is_optional && dyn == 2) {  // the second run gives an optional input nothing
+      feeds.push_back(Tensor::None(dt, vi.name));
+      continue;
+    }
     feeds.push_back(std::move(t).value());
   }
   return feeds;

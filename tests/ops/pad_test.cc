@@ -29,6 +29,29 @@ TEST(PadOp, Constant2D) {
   EXPECT_EQ(ToVec<int32_t>((*r)[0]), (std::vector<int32_t>{0, 5, 6, 0, 0, 0}));
 }
 
+// Strings (opset 11+): the same index maps, elements copied as strings; constant_value a string.
+TEST(PadOp, StringTensors) {
+  auto S = [](Shape shape, std::vector<std::string> v) { return Tensor::FromVector(std::move(shape), v).value(); };
+  auto r = RunRef("Pad", {S({2, 2}, {"a", "b", "c", "d"}), I64({1, 0, 0, 1}), S({}, {"-"})}, {}, 1, 13);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*r)[0].shape(), (Shape{3, 3}));
+  EXPECT_EQ(ToVec<std::string>((*r)[0]), (std::vector<std::string>{"-", "-", "-", "a", "b", "-", "c", "d", "-"}));
+  r = RunRef("Pad", {S({3}, {"x", "y", "z"}), I64({2, 1})}, {AttrString("mode", "reflect")}, 1, 13);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(ToVec<std::string>((*r)[0]), (std::vector<std::string>{"z", "y", "x", "y", "z", "y"}));
+  r = RunRef("Pad", {S({2}, {"p", "q"}), I64({1, 2})}, {}, 1, 13);  // default constant: ""
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(ToVec<std::string>((*r)[0]), (std::vector<std::string>{"", "p", "q", "", ""}));
+  r = RunRef("Pad", {S({1}, {"p"}), I64({1, 0}), T_<float>({}, {1})}, {}, 1, 13);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("constant_value"), std::string::npos) << r.status().ToString();
+  // A padded string tensor too large for the memory limits is refused before it is built (its
+  // std::string objects count, though strings have no byte size).
+  r = RunRef("Pad", {S({1}, {"p"}), I64({0, int64_t{1} << 40})}, {}, 1, 13);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted) << r.status().ToString();
+}
+
 TEST(PadOp, ReflectEdgeWrap) {
   EXPECT_EQ(Pad1D({1, 2, 3, 4}, {2, 2}, "reflect"), (std::vector<float>{3, 2, 1, 2, 3, 4, 3, 2}));
   EXPECT_EQ(Pad1D({1, 2, 3}, {2, 1}, "edge"), (std::vector<float>{1, 1, 1, 2, 3, 3}));

@@ -31,21 +31,28 @@ class PadKernel final : public Kernel {
     const NodeInfo& node = ctx.node();
     const Tensor* x = ctx.Input(0);
     if (!x) return Status::InvalidArgument(node.Describe() + ": missing input 'data'");
-    PL_RETURN_IF_ERROR(CheckCopyable(x->dtype(), node, "data"));
     const DataType dt = x->dtype();
+    const bool strings = dt == DataType::kString;  // elements copied as std::string (opset 11+)
+    if (!strings) PL_RETURN_IF_ERROR(CheckCopyable(dt, node, "data"));
+    std::string pad_string;
     const size_t esz = DataTypeSize(dt);
     const int64_t r = x->rank();
     std::vector<int64_t> pads = pads_attr_, axes;
     bool has_axes = false;
     alignas(8) char value[8] = {0};
     if (node.opset < 11) {
+      if (strings) return Status::InvalidArgument(node.Describe() + ": string data needs opset 11 or later");
       StoreDouble(dt, value_attr_, value);
     } else {
       bool present = false;
       PL_ASSIGN_OR_RETURN(pads, ReadIntsInput(ctx, 1, "pads", &present));
       if (!present) return Status::InvalidArgument(node.Describe() + ": missing input 'pads'");
       const Tensor* cv = ctx.Input(2);
-      if (cv && cv->NumElements() > 0) {
+      if (cv && cv->NumElements() > 0 && strings) {
+        if (cv->dtype() != dt)
+          return Status::InvalidArgument(node.Describe() + ": constant_value is " + DataTypeName(cv->dtype()) + ", data is string");
+        pad_string = cv->Data<std::string>()[0];
+      } else if (cv && cv->NumElements() > 0) {
         if (cv->dtype() == dt) std::memcpy(value, cv->RawData(), esz);
         else StoreDouble(dt, LoadDouble(*cv, 0), value);
       }
@@ -118,6 +125,27 @@ class PadKernel final : public Kernel {
       }
     }
     if (total == 0) return Status::Ok();
+    if (strings) {
+      std::string* ys = y->MutableData<std::string>();
+      const std::string* xs = x->Data<std::string>();
+      const std::vector<int64_t> in_strides = ContiguousStrides(x->shape());
+      std::vector<int64_t> idx(r, 0);
+      for (int64_t k = 0; k < total; ++k) {
+        int64_t off = 0;
+        bool constant = false;
+        for (int64_t d = 0; d < r && !constant; ++d) {
+          const int64_t i = maps[d][idx[d]];
+          constant = i < 0;
+          off += i * in_strides[d];
+        }
+        ys[k] = constant ? pad_string : xs[off];
+        for (int64_t d = r - 1; d >= 0; --d) {
+          if (++idx[d] < out[d]) break;
+          idx[d] = 0;
+        }
+      }
+      return Status::Ok();
+    }
     char* dst = static_cast<char*>(y->RawMutableData());
     const char* src = static_cast<const char*>(x->RawData());
     if (r == 0) {
@@ -167,9 +195,9 @@ class PadKernel final : public Kernel {
 void RegisterPad(KernelRegistry& r) {
   Add<PadKernel>(r, RefDef("Pad").Opset(1, 1).AnyType());
   Add<PadKernel>(r, RefDef("Pad").Opset(2, 10).AnyType());
-  Add<PadKernel>(r, RefDef("Pad").Opset(11, 12).AnyType().HostInput(1).HostInput(2));
-  Add<PadKernel>(r, RefDef("Pad").Opset(13, 17).AnyType().HostInput(1).HostInput(2));
-  Add<PadKernel>(r, RefDef("Pad").Opset(18).AnyType().HostInput(1).HostInput(2).HostInput(3));
+  Add<PadKernel>(r, RefDef("Pad").Opset(11, 12).AnyType().Strings().HostInput(1).HostInput(2));
+  Add<PadKernel>(r, RefDef("Pad").Opset(13, 17).AnyType().Strings().HostInput(1).HostInput(2));
+  Add<PadKernel>(r, RefDef("Pad").Opset(18).AnyType().Strings().HostInput(1).HostInput(2).HostInput(3));
 }
 
 }  // namespace pl::cpu_ref
