@@ -4,6 +4,7 @@
 // expected values are worked out by hand.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <thread>
 
 #include "util/test_util.h"
@@ -133,6 +134,21 @@ TEST(Sequence, SplitAtLengthConcatRoundTrip) {
     EXPECT_EQ(rows.elements()[1].shape(), (Shape{3}));
     EXPECT_EQ(ToVec<float>(rows.elements()[1]), (std::vector<float>{4, 5, 6}));
   }
+}
+
+TEST(Sequence, SplitLengthsAndCountsAreBounded) {
+  const std::string m = Model(G({N("SplitToSequence", {"x", "lens"}, {"s"}, {AttrInt("axis", 0)}), N("SequenceLength", {"s"}, {"n"})},
+                                {V("x", TensorType(TensorProto::FLOAT)), V("lens", TensorType(TensorProto::INT64))},
+                                {V("n", TensorType(TensorProto::INT64))}));
+  const int64_t big = std::numeric_limits<int64_t>::max() - 1;
+  auto sum = RunModel(m, {Named(T_<float>({4}, {1, 2, 3, 4}), "x"), Named(T_<int64_t>({2}, {big, big}), "lens")});
+  ASSERT_FALSE(sum.ok());
+  EXPECT_EQ(sum.status().code(), StatusCode::kInvalidArgument) << sum.status().ToString();
+  // An empty input whose split axis is 2^40 long: one tensor per chunk would exhaust memory.
+  auto empty = Tensor::Create(DataType::kFloat32, {int64_t{1} << 40, 0}).value();
+  auto many = RunModel(m, {Named(empty, "x"), Named(T_<int64_t>({}, {1}), "lens")});
+  ASSERT_FALSE(many.ok());
+  EXPECT_EQ(many.status().code(), StatusCode::kResourceExhausted) << many.status().ToString();
 }
 
 // A sequence input, edited: insert at the front, erase the last, read back.

@@ -7,6 +7,7 @@
 // shares the old elements and copies only the tensors that come in from the graph (their memory
 // may be the arena's, reused after their last use). Any dtype, strings included.
 #include <cstring>
+#include <limits>
 
 #include "src/backends/cpu/ref/ref_util.h"
 #include "src/ir/graph.h"
@@ -172,6 +173,10 @@ AxisView ViewAt(const Shape& s, int64_t axis) {
   return v;
 }
 
+// A sequence built in one step (SplitToSequence) holds at most this many tensors: an empty
+// input may declare a dim of 2^40, and one tensor object per chunk would exhaust memory.
+constexpr int64_t kMaxSplitElements = int64_t{1} << 20;
+
 class SplitToSequenceKernel final : public Kernel {
  public:
   Status Init(const NodeInfo& node) override {
@@ -187,18 +192,27 @@ class SplitToSequenceKernel final : public Kernel {
     std::vector<int64_t> lengths;
     bool squeeze = false;
     const Tensor* split = ctx.Input(1);
+    auto too_many = [&](int64_t n) {
+      return Status::ResourceExhausted(node.Describe() + ": would make a sequence of " + std::to_string(n) +
+                                       " tensors, over the limit of " + std::to_string(kMaxSplitElements));
+    };
     if (!split) {
+      if (v.len > kMaxSplitElements) return too_many(v.len);
       lengths.assign(v.len, 1);
       squeeze = !keepdims_;
     } else {
       PL_ASSIGN_OR_RETURN(std::vector<int64_t> sv, ReadInts(*split, node, "split"));
       if (split->rank() == 0) {
         if (sv[0] <= 0) return Status::InvalidArgument(node.Describe() + ": split " + std::to_string(sv[0]) + " must be positive");
+        if (v.len / sv[0] >= kMaxSplitElements) return too_many(v.len / sv[0] + 1);
         for (int64_t left = v.len; left > 0; left -= sv[0]) lengths.push_back(std::min(left, sv[0]));
       } else {
         int64_t total = 0;
         for (int64_t l : sv) {
           if (l < 0) return Status::InvalidArgument(node.Describe() + ": negative split length " + std::to_string(l));
+          if (l > v.len - total)
+            return Status::InvalidArgument(node.Describe() + ": split lengths sum to more than axis " + std::to_string(axis) +
+                                           "'s " + std::to_string(v.len));
           total += l;
         }
         if (total != v.len)
@@ -256,6 +270,8 @@ class ConcatFromSequenceKernel final : public Kernel {
         return Status::InvalidArgument(node.Describe() + ": element " + std::to_string(i) + " has shape " +
                                        ShapeToString(el[i].shape()) + ", element 0 " + ShapeToString(first) +
                                        "; they may differ only on the axis");
+      if (e[axis] > std::numeric_limits<int64_t>::max() - out[axis])
+        return Status::InvalidArgument(node.Describe() + ": the concatenated axis overflows");
       out[axis] += e[axis];
     }
     PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, out, s->dtype()));
