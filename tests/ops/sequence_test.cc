@@ -287,6 +287,27 @@ TEST(Sequence, IfReturnsASequence) {
   }
 }
 
+// String tensors through If and through a Loop's scan output (text pipelines branch and loop).
+TEST(Strings, ThroughIfAndLoopScanOutputs) {
+  auto then_g = G({N("Identity", {"s"}, {"a"})}, {}, {V("a", TensorType(TensorProto::STRING))});
+  auto else_g = G({N("Identity", {"t"}, {"b"})}, {}, {V("b", TensorType(TensorProto::STRING))});
+  auto body = G({N("Identity", {"c_in"}, {"c_out"}), N("Identity", {"s"}, {"scan"})},
+                {V("i", TensorType(TensorProto::INT64)), V("c_in", TensorType(TensorProto::BOOL))},
+                {V("c_out", TensorType(TensorProto::BOOL)), V("scan", TensorType(TensorProto::STRING))});
+  const std::string m = Model(G({N("If", {"c"}, {"y"}, {AttrGraph("then_branch", then_g), AttrGraph("else_branch", else_g)}),
+                                 N("Loop", {"m", ""}, {"stacked"}, {AttrGraph("body", body)})},
+                                {V("c", TensorType(TensorProto::BOOL)), V("s", TensorType(TensorProto::STRING)),
+                                 V("t", TensorType(TensorProto::STRING)), V("m", TensorType(TensorProto::INT64))},
+                                {V("y", TensorType(TensorProto::STRING)), V("stacked", TensorType(TensorProto::STRING))}));
+  auto S = [](Shape shape, std::vector<std::string> v) { return Tensor::FromVector(std::move(shape), v).value(); };
+  auto out = RunModel(m, {Named(Tensor::FromVector({}, std::vector<bool>{false}).value(), "c"), Named(S({2}, {"ab", "c"}), "s"),
+                          Named(S({1}, {"else"}), "t"), Named(T_<int64_t>({}, {3}), "m")});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(ToVec<std::string>((*out)[0]), (std::vector<std::string>{"else"}));
+  EXPECT_EQ((*out)[1].shape(), (Shape{3, 2}));
+  EXPECT_EQ(ToVec<std::string>((*out)[1]), (std::vector<std::string>{"ab", "c", "ab", "c", "ab", "c"}));
+}
+
 // SequenceMap: y_i = x_i + t for every element, and the shape of each element.
 TEST(Sequence, SequenceMapRunsTheBodyPerElement) {
   auto body = G({N("Add", {"e", "t"}, {"y"}), N("Shape", {"e"}, {"sh"})},

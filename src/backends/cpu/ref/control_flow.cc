@@ -1,5 +1,6 @@
 // If (opsets 1+), Loop (opsets 1+), Scan (opsets 8, 9+): subgraphs run on the calling predictor
-// through KernelContext::RunSubgraph; any tensor dtype (outputs are copied bytewise).
+// through KernelContext::RunSubgraph; any tensor dtype (If and Loop copy outputs element by element,
+// strings included, and pass sequences and optionals through; Scan copies bytes).
 //
 // Subgraphs read enclosing scopes by name (the executor resolves them frame by frame), so
 // nesting depth is unbounded and costs nothing here. Branch outputs may differ in shape from run
@@ -188,10 +189,10 @@ class LoopKernel final : public Kernel {
         dtype = v.dtype != DataType::kUndefined ? v.dtype : ctx.OutputType(o);
       }
       PL_ASSIGN_OR_RETURN(Tensor* out, ctx.Output(o, shape, dtype));
-      char* dst = static_cast<char*>(out->RawMutableData());
+      int64_t at = 0;  // element offset (strings are copied element by element)
       for (const Tensor& s : scans[k]) {
-        if (s.ByteSize()) std::memcpy(dst, s.RawData(), s.ByteSize());
-        dst += s.ByteSize();
+        CopyElements(s, 0, out, at, s.NumElements());
+        at += s.NumElements();
       }
     }
     return Status::Ok();
@@ -415,8 +416,9 @@ class ScanKernel final : public Kernel {
 }  // namespace
 
 void RegisterControlFlow(KernelRegistry& r) {
-  Add<IfKernel>(r, RefDef("If").Opset(1).AnyType().Sequences());
-  Add<LoopKernel>(r, RefDef("Loop").Opset(1).AnyType().Sequences());
+  // If and Loop copy element by element (strings included); Scan moves bytes.
+  Add<IfKernel>(r, RefDef("If").Opset(1).AnyType().Strings().Sequences());
+  Add<LoopKernel>(r, RefDef("Loop").Opset(1).AnyType().Strings().Sequences());
   Add<ScanKernel>(r, RefDef("Scan").Opset(8).AnyType());
 }
 
