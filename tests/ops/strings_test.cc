@@ -136,6 +136,10 @@ TEST(StringOps, DataMovement) {
   auto pd = Run1("Pad", {x, T_<int64_t>({4}, {0, 1, 0, 0})}, {}, 13, {1});
   ASSERT_TRUE(pd.ok()) << pd.status().ToString();
   EXPECT_EQ(SV(*pd), (Strs{"", "a", "b", "c", "", "d", "e", "f"}));
+  auto wh = Run1("Where", {Tensor::FromVector({3}, std::vector<bool>{true, false, true}).value(), S({3}, {"x", "y", "z"}),
+                           S({1}, {"-"})}, {}, 16);
+  ASSERT_TRUE(wh.ok()) << wh.status().ToString();
+  EXPECT_EQ(SV(*wh), (Strs{"x", "-", "z"}));
   // A kernel that moves bytes declines strings with a clear error instead of copying garbage.
   auto ge = Run1("GatherElements", {x, T_<int64_t>({2, 1}, {0, 1})}, {}, 13, {1});
   ASSERT_FALSE(ge.ok());

@@ -64,7 +64,7 @@ class NotKernel : public Kernel {
   }
 };
 
-// Where copies elements by size, so it serves every fixed-size dtype alike.
+// Where copies elements by size, so it serves every fixed-size dtype alike (strings one by one).
 class WhereKernel : public Kernel {
  public:
   Status Compute(KernelContext& ctx) const override {
@@ -80,10 +80,20 @@ class WhereKernel : public Kernel {
       return Status::InvalidArgument(node.Describe() + ": X and Y dtypes differ (" + DataTypeName(x->dtype()) + " vs " +
                                      DataTypeName(y->dtype()) + ")");
     const size_t elem = DataTypeSize(x->dtype());
-    if (elem == 0) return Status::Unimplemented(node.Describe() + ": dtype " + DataTypeName(x->dtype()) + " not supported");
+    const bool strings = x->dtype() == DataType::kString;
+    if (elem == 0 && !strings) return Status::Unimplemented(node.Describe() + ": dtype " + DataTypeName(x->dtype()) + " not supported");
     PL_ASSIGN_OR_RETURN(Shape out_shape, BroadcastShapes({&c->shape(), &x->shape(), &y->shape()}, node));
     PL_ASSIGN_OR_RETURN(Tensor* out, ctx.Output(0, out_shape, x->dtype()));
     const bool* pc = c->Data<bool>();
+    if (strings) {
+      const std::string* sx = x->Data<std::string>();
+      const std::string* sy = y->Data<std::string>();
+      std::string* so = out->MutableData<std::string>();
+      ForEachBroadcastN({&c->shape(), &x->shape(), &y->shape()}, out_shape, [&](int64_t i, const int64_t* off) {
+        so[i] = pc[off[0]] ? sx[off[1]] : sy[off[2]];
+      });
+      return Status::Ok();
+    }
     const char* px = static_cast<const char*>(x->RawData());
     const char* py = static_cast<const char*>(y->RawData());
     char* po = static_cast<char*>(out->RawMutableData());
@@ -113,7 +123,7 @@ void RegisterLogical(KernelRegistry& r) {
   AddCompare<CmpOp::kOr, TypeList<bool>>(r, "Or", 1);
   AddCompare<CmpOp::kXor, TypeList<bool>>(r, "Xor", 1);
   Add<NotKernel>(r, RefDef("Not").Opset(1).Types<bool>());
-  Add<WhereKernel>(r, RefDef("Where").Opset(9).AnyType());
+  Add<WhereKernel>(r, RefDef("Where").Opset(9).AnyType().Strings());
 }
 
 }  // namespace pl::cpu_ref
