@@ -250,6 +250,50 @@ Status CheckWindowAttributes(const onnx::GraphProto& g) {
   return Status::Ok();
 }
 
+// ONNX 1.12's shape inference reads a tensor op's inputs as tensors, unchecked: an input that is
+// a sequence or an optional crashes it (SIGSEGV in MaxUnpool's inference on optional-typed
+// indices, found by fuzz_model_load). Only the ops that take such values may read them; the rest
+// is a ModelError before inference runs. `outer`: such names of the enclosing scopes.
+bool TypeIsTensor(const onnx::TypeProto& t) { return t.has_tensor_type() || t.value_case() == onnx::TypeProto::VALUE_NOT_SET; }
+
+Status CheckValueKinds(const onnx::GraphProto& g, std::set<std::string> non_tensor) {
+  static const std::set<std::string> kTakes = {"SequenceInsert", "SequenceErase", "SequenceAt", "SequenceLength",
+                                               "ConcatFromSequence", "SequenceMap", "Optional", "OptionalHasElement",
+                                               "OptionalGetElement", "Identity", "If", "Loop"};
+  static const std::set<std::string> kMakes = {"SequenceConstruct", "SequenceEmpty", "SequenceInsert", "SequenceErase",
+                                               "SplitToSequence", "Optional", "SequenceMap"};
+  for (const auto& v : g.input())
+    if (!TypeIsTensor(v.type())) non_tensor.insert(v.name()); else non_tensor.erase(v.name());
+  for (const auto& v : g.value_info())
+    if (!TypeIsTensor(v.type())) non_tensor.insert(v.name());
+  for (const auto& v : g.output())
+    if (!TypeIsTensor(v.type())) non_tensor.insert(v.name());
+  for (const auto& n : g.node()) {
+    const bool onnx_domain = n.domain().empty() || n.domain() == "ai.onnx";
+    if (onnx_domain && !kTakes.count(n.op_type()))
+      for (int i = 0; i < n.input_size(); ++i)
+        if (non_tensor.count(n.input(i)))
+          return Status::ModelError(n.op_type() + " node '" + n.name() + "': input " + std::to_string(i) + " ('" + n.input(i) +
+                                    "') is a sequence or an optional; " + n.op_type() + " takes tensors");
+    for (const auto& a : n.attribute()) {
+      if (a.has_g()) PL_RETURN_IF_ERROR(CheckValueKinds(a.g(), non_tensor));
+      for (const auto& sg : a.graphs()) PL_RETURN_IF_ERROR(CheckValueKinds(sg, non_tensor));
+    }
+    bool makes = onnx_domain && kMakes.count(n.op_type());
+    for (int i = 0; i < n.input_size() && onnx_domain && n.op_type() == "Identity"; ++i) makes |= non_tensor.count(n.input(i)) > 0;
+    for (int o = 0; o < n.output_size(); ++o) {
+      bool out = makes;
+      for (const auto& a : n.attribute())  // If / Loop: what the branch or body declares it returns
+        if (a.has_g() && (n.op_type() == "If" || n.op_type() == "Loop")) {
+          const int k = n.op_type() == "Loop" ? o + 1 : o;
+          if (k < a.g().output_size() && !TypeIsTensor(a.g().output(k).type())) out = true;
+        }
+      if (out) non_tensor.insert(n.output(o));
+    }
+  }
+  return Status::Ok();
+}
+
 // ONNX 1.12's conv/pool shape inference indexes the weight's dims by the input's rank and the
 // window attributes by each other's lengths, unchecked (SIGSEGV on a QLinearConv with a 3-D input
 // and a 4-D weight, found by fuzz_model_load): ranks and lengths must agree first.
@@ -417,6 +461,7 @@ StatusOr<std::unique_ptr<ir::Graph>> LoadModel(const Config& config) {
   PL_RETURN_IF_ERROR(CheckWindowAttributes(model.graph()).WithContext(what));
   PL_RETURN_IF_ERROR(CheckInputsDefined(model.graph(), {}).WithContext(what));
   PL_RETURN_IF_ERROR(CheckConvRanks(model.graph()).WithContext(what));
+  PL_RETURN_IF_ERROR(CheckValueKinds(model.graph(), {}).WithContext(what));
   // A graph input whose TypeProto holds no type at all (neither tensor, sequence, map nor
   // optional) is dereferenced as a tensor by ONNX 1.12's shape inference (SIGSEGV in
   // propagateShape on an EyeLike input, found by fuzz_model_load); the spec requires the type.

@@ -197,12 +197,16 @@ TEST(Sequence, WrongKindsAndPositionsAreClearErrors) {
   auto neg = RunModel(at, {Named(*seq, "s"), Named(T_<int64_t>({}, {-1}), "p")});
   ASSERT_TRUE(neg.ok()) << neg.status().ToString();
   EXPECT_EQ(ToVec<float>((*neg)[0]), (std::vector<float>{1}));
-  // A sequence reaching a kernel that takes tensors only (the model's types are left out, so the
-  // loader cannot tell): an error naming the node, never a silent empty tensor.
+  // A sequence reaching an op that takes tensors only (through an Identity): refused when the model
+  // is loaded, naming the node, before ONNX shape inference reads it as a tensor.
   const std::string add = Model(G({N("SequenceConstruct", {"x"}, {"s"}), N("Identity", {"s"}, {"i"}), N("Relu", {"i"}, {"y"})},
                                   {V("x", TensorType(TensorProto::FLOAT))}, {V("y", TensorType(TensorProto::FLOAT))}));
-  auto relu = RunModel(add, {Named(T_<float>({1}, {1}), "x")});
+  Config config;
+  config.SetModelBuffer(add);
+  auto relu = CreatePredictor(config);
   ASSERT_FALSE(relu.ok());
+  EXPECT_EQ(relu.status().code(), StatusCode::kModelError) << relu.status().ToString();
+  EXPECT_NE(relu.status().message().find("Relu"), std::string::npos) << relu.status().ToString();
   EXPECT_NE(relu.status().message().find("is a sequence"), std::string::npos) << relu.status().ToString();
 }
 
