@@ -87,12 +87,16 @@ assert np.allclose(got, want, atol=1e-6), (got, want)
 print("packaged pl_run: output matches numpy", got.ravel().tolist())
 PY
 mkdir -p "$ROOTFS/repo/lin/1" && cp "$ROOTFS/model.onnx" "$ROOTFS/repo/lin/1/model.onnx"
-PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-env -u LD_LIBRARY_PATH "$ROOTFS/usr/bin/pl_server" --model-repository "$ROOTFS/repo" --http-port "$PORT" >"$ROOTFS/server.log" 2>&1 &
+# Port 0: the server picks a free port and writes it to --ports-file once it listens.
+env -u LD_LIBRARY_PATH "$ROOTFS/usr/bin/pl_server" --model-repository "$ROOTFS/repo" --http-port 0 \
+  --ports-file "$ROOTFS/ports.json" >"$ROOTFS/server.log" 2>&1 &
 SERVER=$!
 ok=0
-for _ in $(seq 100); do
-  if curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null 2>&1; then ok=1; break; fi
+for _ in $(seq 300); do
+  if [ -f "$ROOTFS/ports.json" ]; then
+    PORT=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["http"])' "$ROOTFS/ports.json")
+    if curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null 2>&1; then ok=1; break; fi
+  fi
   sleep 0.1
 done
 kill -TERM $SERVER; wait $SERVER || true

@@ -50,7 +50,7 @@ struct Options {
   std::string server, repo, model, modes = "inproc,grpc,rest";
   int concurrency = 16, rounds = 3, cpus = 0;
   double seconds = 5;
-  int http_port = 18480, grpc_port = 18481;
+  int http_port = 0, grpc_port = 0;  // 0: pl_server picks free ports and reports them
 };
 
 struct Sample {  // one mode, one round
@@ -145,15 +145,20 @@ std::vector<pl::Tensor> MakeInputs(const pl::server::Model& m, const std::vector
   return out;
 }
 
-bool WaitForPort(int port, double seconds) {
+// pl_server writes {"http": N, "grpc": M} to --ports-file once both front ends listen.
+bool WaitForPorts(const std::string& file, pid_t server, double seconds, int* http_port, int* grpc_port) {
   const Clock::time_point end = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   while (Clock::now() < end) {
-    boost::asio::io_context io;
-    tcp::socket s(io);
-    boost::system::error_code ec;
-    s.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)), ec);
-    if (!ec) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (std::FILE* f = std::fopen(file.c_str(), "r")) {
+      int h = -1, g = -1;
+      const int n = std::fscanf(f, " {\"http\": %d, \"grpc\": %d}", &h, &g);
+      std::fclose(f);
+      if (n == 2 && h > 0 && g > 0) return *http_port = h, *grpc_port = g, true;
+      return false;
+    }
+    int status = 0;
+    if (waitpid(server, &status, WNOHANG) == server) return false;  // exited before listening
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return false;
 }
@@ -255,7 +260,7 @@ inference::ModelInferRequest GrpcRequest(const pl::server::Model& m, const std::
 int Usage(const char* why) {
   std::fprintf(stderr, "pl_serve_bench: %s\nusage: pl_serve_bench --server PL_SERVER --model-repository DIR --model NAME\n"
                "  [--shape 1,3,48,192] [--concurrency 16] [--seconds 5] [--rounds 3] [--modes inproc,grpc,rest]\n"
-               "  [--http-port 18480] [--grpc-port 18481] [--cpus C]\n", why);
+               "  [--http-port N] [--grpc-port M] (default: free ones) [--cpus C]\n", why);
   return 2;
 }
 
@@ -301,20 +306,27 @@ int main(int argc, char** argv) {
 
   pid_t server = -1;
   if (need_server) {
+    char dir[] = "/tmp/pl_serve_bench.XXXXXX";
+    if (!mkdtemp(dir)) return std::perror("mkdtemp"), 1;
+    const std::string ports_file = std::string(dir) + "/ports.json";
     server = fork();
     if (server == 0) {
       std::string hp = std::to_string(o.http_port), gp = std::to_string(o.grpc_port);
       std::vector<const char*> args = {o.server.c_str(), "--model-repository", o.repo.c_str(), "--http-port", hp.c_str(),
-                                       "--grpc-port", gp.c_str()};
+                                       "--grpc-port", gp.c_str(), "--ports-file", ports_file.c_str()};
       std::string cpus = std::to_string(o.cpus);
       if (o.cpus > 0) args.insert(args.end(), {"--cpus", cpus.c_str()});
       args.push_back(nullptr);
       execv(o.server.c_str(), const_cast<char* const*>(args.data()));
       _exit(127);
     }
-    if (!WaitForPort(o.http_port, 30) || !WaitForPort(o.grpc_port, 30)) {
-      std::fprintf(stderr, "pl_server did not open its ports\n");
+    const bool up = WaitForPorts(ports_file, server, 60, &o.http_port, &o.grpc_port);
+    std::remove(ports_file.c_str());
+    rmdir(dir);
+    if (!up) {
+      std::fprintf(stderr, "pl_server did not report its ports (see its log above)\n");
       kill(server, SIGKILL);
+      waitpid(server, nullptr, 0);
       return 1;
     }
   }
@@ -343,14 +355,21 @@ int main(int argc, char** argv) {
           return out.ok();
         });
       } else if (mode == "grpc") {
+        std::vector<std::shared_ptr<grpc::Channel>> channels;
         std::vector<std::unique_ptr<inference::GRPCInferenceService::Stub>> stubs;
         for (int t = 0; t < n; ++t) {
           grpc::ChannelArguments args;
           args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // one connection per client thread
           args.SetMaxReceiveMessageSize(-1);
-          stubs.push_back(inference::GRPCInferenceService::NewStub(grpc::CreateCustomChannel(
-              "127.0.0.1:" + std::to_string(o.grpc_port), grpc::InsecureChannelCredentials(), args)));
+          channels.push_back(grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(o.grpc_port),
+                                                       grpc::InsecureChannelCredentials(), args));
+          stubs.push_back(inference::GRPCInferenceService::NewStub(channels.back()));
         }
+        // Connections are set up before the clock starts: the round measures requests, not handshakes.
+        bool connected = true;
+        for (auto& ch : channels)
+          connected = ch->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10)) && connected;
+        if (!connected) std::fprintf(stderr, "gRPC: a channel did not connect within 10 s\n");
         s = Drive(n, o.seconds, [&](int t, std::string* err) {
           grpc::ClientContext ctx;
           inference::ModelInferResponse resp;

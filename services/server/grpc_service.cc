@@ -313,6 +313,9 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(ServerState* state, int 
   g->impl_->service = std::make_unique<Service>(state);
   grpc::ServerBuilder b;
   int bound = 0;
+  // No SO_REUSEPORT: a second server started on a port in use must fail to bind, not silently
+  // take half of the first one's new connections.
+  b.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   b.AddListeningPort("0.0.0.0:" + std::to_string(port), grpc::InsecureServerCredentials(), &bound);
   b.RegisterService(g->impl_->service.get());
   int limit = static_cast<int>(std::min<int64_t>(max_message_bytes, INT32_MAX));

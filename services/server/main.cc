@@ -11,8 +11,10 @@
 #include <boost/beast/http.hpp>
 #include <atomic>
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <memory>
 #include <map>
@@ -157,7 +159,8 @@ void Session(tcp::socket socket, pl::server::ServerState* state, uint64_t body_l
 int Usage(const char* why) {
   std::cerr << "pl_server: " << why << "\nusage: pl_server --model-repository DIR --http-port N [--grpc-port M]\n"
                "                 [--exit-timeout-secs S] [--http-max-body-bytes B] [--http-max-connections K]\n"
-               "                 [--http-idle-timeout-secs T] [--cpus C]   (--flag=value works too)\n";
+               "                 [--http-idle-timeout-secs T] [--cpus C] [--ports-file PATH]   (--flag=value works too)\n"
+               "  port 0 picks a free port; --ports-file writes {\"http\": N, \"grpc\": M} once both listen\n";
   return 2;
 }
 
@@ -165,6 +168,7 @@ int Usage(const char* why) {
 
 int main(int argc, char** argv) {
   std::string repo_dir;
+  std::string ports_file;
   int http_port = -1, grpc_port = -1, exit_timeout = 30, cpus = 0, max_connections = 1024, idle_secs = 120;
   uint64_t body_limit = 64ull << 20;
   for (int i = 1; i < argc; ++i) {
@@ -182,10 +186,11 @@ int main(int argc, char** argv) {
     long long n = std::strtoll(v.c_str(), &end, 10);
     bool num = *end == '\0' && n >= 0;
     if (a == "--model-repository") repo_dir = v;
-    else if (a == "--http-port" && num) http_port = static_cast<int>(n);
-    else if (a == "--grpc-port" && num) grpc_port = static_cast<int>(n);
+    else if (a == "--http-port" && num && n <= 65535) http_port = static_cast<int>(n);
+    else if (a == "--grpc-port" && num && n <= 65535) grpc_port = static_cast<int>(n);
     else if (a == "--exit-timeout-secs" && num) exit_timeout = static_cast<int>(n);
     else if (a == "--http-max-body-bytes" && num) body_limit = static_cast<uint64_t>(n);
+    else if (a == "--ports-file" && !v.empty()) ports_file = v;
     else if (a == "--cpus" && num) cpus = static_cast<int>(n);
     else if (a == "--http-max-connections" && num && n > 0) max_connections = static_cast<int>(n);
     else if (a == "--http-idle-timeout-secs" && num) idle_secs = static_cast<int>(n);
@@ -225,10 +230,24 @@ int main(int argc, char** argv) {
 #else
   if (grpc_port >= 0) Log("gRPC front end not built yet: --grpc-port ignored");
 #endif
-  Log("serving HTTP on " + std::to_string(acceptor.local_endpoint().port()));
+  const int bound_http = acceptor.local_endpoint().port();
+  int bound_grpc = -1;
+  Log("serving HTTP on " + std::to_string(bound_http));
 #ifdef PL_SERVER_WITH_GRPC
-  if (grpc) Log("serving gRPC on " + std::to_string(grpc->port()));
+  if (grpc) {
+    bound_grpc = grpc->port();
+    Log("serving gRPC on " + std::to_string(bound_grpc));
+  }
 #endif
+  if (!ports_file.empty()) {
+    // Written whole, then renamed: a reader polling for the file never sees half of it.
+    const std::string tmp = ports_file + ".tmp";
+    std::FILE* f = std::fopen(tmp.c_str(), "w");
+    bool ok = f && std::fprintf(f, "{\"http\": %d, \"grpc\": %d}\n", bound_http, bound_grpc) > 0;
+    if (f) ok = std::fclose(f) == 0 && ok;
+    if (!ok || std::rename(tmp.c_str(), ports_file.c_str()) != 0)
+      return Log("--ports-file " + ports_file + ": " + std::strerror(errno)), 1;
+  }
 
   if (idle_secs > 0) g_idle.Start();
   std::thread accept_thread([&] {

@@ -15,8 +15,8 @@ def check(ok, what):
     print(("ok   " if ok else "FAIL ") + what)
     if not ok: bad.append(what)
 
-def free_port():
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import server_ports  # noqa: E402
 
 def flags(args):
     out = {}
@@ -40,8 +40,7 @@ def run_as_written(what, argv):
     for k in ("--model-repository", "--http-port", "--grpc-port", "--exit-timeout-secs"):
         check(k in f, f"{what}: passes {k}")
     if bad: return f
-    http, grpc = free_port(), free_port()
-    new = {"--model-repository": repo, "--http-port": str(http), "--grpc-port": str(grpc)}
+    new = {"--model-repository": repo, "--http-port": "0", "--grpc-port": "0"}  # the server picks free ports
     argv2, i = [], 1  # argv[0] is pl_server; each flag keeps the form it is written in
     while i < len(argv):
         a = argv[i]
@@ -50,7 +49,15 @@ def run_as_written(what, argv):
             argv2.append(f"{k}={new[k]}" if k in new else a); i += 1
         else:
             argv2 += [a, new.get(a, argv[i + 1])]; i += 2
-    p = subprocess.Popen([server_bin] + argv2, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    ports_file = os.path.join(tempfile.mkdtemp(), "ports.json")
+    p = subprocess.Popen([server_bin] + argv2 + ["--ports-file", ports_file], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    try:
+        http, grpc = server_ports.wait(p, ports_file)
+    except RuntimeError as e:
+        check(False, f"{what}: {e}: {p.stdout.read().decode()[-500:] if p.poll() is not None else ''}")
+        p.kill()
+        return f
     ready = False
     for _ in range(100):
         try:

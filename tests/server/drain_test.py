@@ -27,14 +27,12 @@ open(f"{tmp}/repo/lin/config.json", "w").write(
     '{"max_batch": 16, "max_queue_delay_us": 500, "pool_size": 2, "queue_capacity": 512, "queue_full": "block"}')
 
 
-def free_port():
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import server_ports  # noqa: E402
 
-
-http_port, grpc_port = free_port(), free_port()
-proc = subprocess.Popen([server_bin, "--model-repository", f"{tmp}/repo", "--http-port", str(http_port),
-                         "--grpc-port", str(grpc_port), "--exit-timeout-secs", str(EXIT_TIMEOUT)],
-                        stderr=subprocess.PIPE, text=True)
+proc, http_port, grpc_port = server_ports.start(
+    [server_bin, "--model-repository", f"{tmp}/repo", "--exit-timeout-secs", str(EXIT_TIMEOUT)],
+    stderr=subprocess.PIPE, text=True)
 log_lines = []
 threading.Thread(target=lambda: log_lines.extend(proc.stderr), daemon=True).start()
 

@@ -8,7 +8,6 @@ const { spawn, execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const net = require('net');
 const [serverBin, makeModel, protoPath, peers] = process.argv.slice(2);
 let grpc, loader;
 try {
@@ -25,8 +24,15 @@ const W = [0, 1, 2, 3].map((i) => [0, 1, 2].map((j) => Math.fround(0.1 * (i - j)
 const B = [0, 1, 2].map((j) => Math.fround(0.5 - 0.25 * j));
 const want = (rows) => rows.map((x) => [0, 1, 2].map((j) => Math.max(0, x.reduce((s, v, i) => s + v * W[i][j], 0) + B[j])));
 
-function freePort() {
-  return new Promise((res) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); }); });
+// pl_server picks free ports itself (port 0) and writes them to --ports-file once it listens:
+// no race with other tests choosing "free" ports at the same time.
+async function waitForPorts(srv, file) {
+  for (let i = 0; i < 3000; ++i) {
+    if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (srv.exitCode !== null) throw new Error(`pl_server exited with ${srv.exitCode} before it listened`);
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  throw new Error(`pl_server did not write ${file} within 60 s`);
 }
 const call = (client, rpc, req, opts = {}) => new Promise((res) => client[rpc](req, opts, (err, r) => res({ err, r })));
 
@@ -36,8 +42,10 @@ const call = (client, rpc, req, opts = {}) => new Promise((res) => client[rpc](r
   execFileSync('/usr/bin/python3', [makeModel, path.join(repo, 'lin/1/model.onnx')]);
   // Room for the 64 concurrent calls below (the default queue, 4 x pool size, would refuse some).
   fs.writeFileSync(path.join(repo, 'lin/config.json'), JSON.stringify({ pool_size: 2, queue_capacity: 64 }));
-  const http = await freePort(), gport = await freePort();
-  const srv = spawn(serverBin, ['--model-repository', repo, '--http-port', String(http), '--grpc-port', String(gport)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const portsFile = path.join(repo, 'ports.json');
+  const srv = spawn(serverBin, ['--model-repository', repo, '--http-port', '0', '--grpc-port', '0', '--ports-file', portsFile],
+                    { stdio: ['ignore', 'inherit', 'inherit'] });
+  const gport = (await waitForPorts(srv, portsFile)).grpc;
   const def = loader.loadSync(protoPath, { keepCase: true, longs: Number, defaults: true });
   const Svc = grpc.loadPackageDefinition(def).inference.GRPCInferenceService;
   const client = new Svc(`127.0.0.1:${gport}`, grpc.credentials.createInsecure());

@@ -53,13 +53,10 @@ if cls_model:
     os.symlink(os.path.abspath(cls_model), f"{repo}/cls/1/model.onnx")
 
 
-def free_port():
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import server_ports  # noqa: E402
 
-
-http_port, grpc_port = free_port(), free_port()
-proc = subprocess.Popen([server_bin, "--model-repository", repo, "--http-port", str(http_port),
-                         "--grpc-port", str(grpc_port), "--exit-timeout-secs", "10"])
+proc, http_port, grpc_port = server_ports.start([server_bin, "--model-repository", repo, "--exit-timeout-secs", "10"])
 import atexit  # noqa: E402
 atexit.register(lambda: proc.poll() is None and proc.kill())  # a test that dies mid-way leaves no server
 fails = []
@@ -266,6 +263,20 @@ c = http.client.HTTPConnection("127.0.0.1", http_port, timeout=10); c.request("G
 metrics = c.getresponse().read().decode(); c.close()
 check('nv_inference_request_failure{model="lin",version="1",reason="bad_request"}' in metrics and
       'reason="queue_full"' in metrics and 'reason="timeout"' in metrics, "metrics count gRPC failures by reason")
+
+# A second server on a port in use fails to start and says which port, instead of sharing it
+# (gRPC's SO_REUSEPORT would let both listen and split new connections between them).
+for flag, port in (("--grpc-port", grpc_port), ("--http-port", http_port)):
+    other = {"--grpc-port": ["--http-port", "0"], "--http-port": ["--grpc-port", "0"]}[flag]
+    try:
+        r2 = subprocess.run([server_bin, "--model-repository", repo, flag, str(port)] + other,
+                            capture_output=True, text=True, timeout=60)
+        check(r2.returncode != 0 and str(port) in r2.stderr, f"second server on {flag} {port}: exit {r2.returncode}, "
+              f"{r2.stderr.strip().splitlines()[-1] if r2.stderr.strip() else 'no message'}")
+    except subprocess.TimeoutExpired:
+        check(False, f"second server on {flag} {port} started and kept running")
+r, _ = call("ModelInfer", infer_req(raw=x.tobytes()))
+check(r is not None, "first server still serving after a second one was refused its port")
 
 proc.send_signal(signal.SIGTERM)
 rc = proc.wait(timeout=20)
