@@ -2,6 +2,8 @@
 // deadlines, and worker threads that run them. The dispatcher owns every decision (what runs
 // together, on which predictor, when a deadline is due), so workers only run and deliver, and a
 // request's deadline is honoured even while every worker is busy.
+#include <pthread.h>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -24,13 +26,19 @@ std::string Ms(double ms) {
 
 }  // namespace
 
-std::future<OutputsOr> PredictorPool::Impl::Submit(std::vector<Tensor> inputs, const RequestOptions& ro) {
-  std::promise<OutputsOr> promise;
-  std::future<OutputsOr> future = promise.get_future();
-  auto fail = [&](Status s) {
-    promise.set_value(std::move(s));
-    return std::move(future);
-  };
+void Completion::Deliver(OutputsOr result) {
+  if (!done) return promise.set_value(std::move(result));
+  try {
+    done(std::move(result));
+  } catch (const std::exception& e) {
+    if (log) log(std::string("Submit: the completion callback threw: ") + e.what());
+  } catch (...) {
+    if (log) log("Submit: the completion callback threw");
+  }
+}
+
+void PredictorPool::Impl::Submit(std::vector<Tensor> inputs, const RequestOptions& ro, Completion completion) {
+  auto fail = [&](Status s) { completion.Deliver(std::move(s)); };
   if (!init_status.ok()) return fail(init_status);
   auto normalized = batching::NormalizeInputs(input_names, std::move(inputs));
   if (!normalized.ok()) return fail(normalized.status().WithContext("Submit"));
@@ -79,12 +87,11 @@ std::future<OutputsOr> PredictorPool::Impl::Submit(std::vector<Tensor> inputs, c
       return fail(Status::Unavailable("Submit: the pool was shut down while waiting for queue space"));
     }
     req->enqueued = Clock::now();
-    req->promise = std::move(promise);
+    req->completion = std::move(completion);
     pending.push_back(std::move(req));
     ++stats.submitted;
   }
   dispatch_cv.notify_one();
-  return future;
 }
 
 void PredictorPool::Impl::StartAsyncLocked() {
@@ -93,9 +100,15 @@ void PredictorPool::Impl::StartAsyncLocked() {
   for (int i = 0; i < n; ++i) {
     workers.push_back(std::make_unique<Worker>());
     Worker* w = workers.back().get();
-    w->thread = std::thread([this, w] { WorkerLoop(w); });
+    w->thread = std::thread([this, w] {
+      pthread_setname_np(pthread_self(), "pl_pool_worker");  // named apart from the thread that started it
+      WorkerLoop(w);
+    });
   }
-  dispatcher = std::thread([this] { DispatchLoop(); });
+  dispatcher = std::thread([this] {
+    pthread_setname_np(pthread_self(), "pl_pool_batch");
+    DispatchLoop();
+  });
 }
 
 void PredictorPool::Impl::TakeExpiredLocked(Clock::time_point now, std::vector<RequestPtr>* out) {
@@ -120,7 +133,7 @@ void PredictorPool::Impl::DispatchLoop() {
     if (!done.empty()) {
       lk.unlock();
       for (RequestPtr& r : done)
-        r->promise.set_value(Status::DeadlineExceeded("request deadline passed after " + Ms(MsSince(r->enqueued)) +
+        r->completion.Deliver(Status::DeadlineExceeded("request deadline passed after " + Ms(MsSince(r->enqueued)) +
                                                       " in the queue, before it ran"));
       done.clear();
       not_full_cv.notify_all();
@@ -147,7 +160,7 @@ void PredictorPool::Impl::DispatchLoop() {
         pending.clear();
         lk.unlock();
         for (RequestPtr& r : done)
-          r->promise.set_value(Status::Cancelled("pool shut down with every predictor pinned by Retrieve()"));
+          r->completion.Deliver(Status::Cancelled("pool shut down with every predictor pinned by Retrieve()"));
         done.clear();
         lk.lock();
         continue;
@@ -293,7 +306,7 @@ void PredictorPool::Impl::Execute(Predictor* p, std::vector<RequestPtr> batch) {
     log_broken = !broken_reason.empty() && !batching_broken;
     if (log_broken) batching_broken = true;
   }
-  for (size_t k = 0; k < batch.size(); ++k) batch[k]->promise.set_value(std::move(results[k]));
+  for (size_t k = 0; k < batch.size(); ++k) batch[k]->completion.Deliver(std::move(results[k]));
   if (log_broken) Log("dynamic batching turned off: " + broken_reason);
 }
 
@@ -310,7 +323,7 @@ void PredictorPool::Impl::Shutdown(ShutdownMode mode) {
   }
   dispatch_cv.notify_all();
   not_full_cv.notify_all();
-  for (RequestPtr& r : cancelled) r->promise.set_value(Status::Cancelled("pool shut down before the request ran"));
+  for (RequestPtr& r : cancelled) r->completion.Deliver(Status::Cancelled("pool shut down before the request ran"));
   std::lock_guard<std::mutex> jl(join_mu);
   if (dispatcher.joinable()) dispatcher.join();
   for (auto& w : workers)

@@ -6,6 +6,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -16,13 +17,21 @@
 
 namespace pl::services {
 
+// Where a request's result goes: the promise behind Submit's future, or a callback.
+struct Completion {
+  std::promise<OutputsOr> promise;
+  std::function<void(OutputsOr)> done;        // set: called instead of the promise
+  std::function<void(const std::string&)> log;  // for an exception thrown by `done`
+  void Deliver(OutputsOr result);
+};
+
 struct Request {
   std::vector<Tensor> inputs;  // model order
   int64_t rows = -1;           // dim 0; -1 = runs alone
   std::string key;             // batching key; "" = runs alone
   Clock::time_point enqueued;
   Clock::time_point deadline = Clock::time_point::max();
-  std::promise<OutputsOr> promise;
+  Completion completion;
 };
 using RequestPtr = std::unique_ptr<Request>;
 
@@ -43,7 +52,7 @@ struct PredictorPool::Impl {
   int FindIdleSlotLocked() const;
 
   // --- async (pool_async.cc) ---
-  std::future<OutputsOr> Submit(std::vector<Tensor> inputs, const RequestOptions& options);
+  void Submit(std::vector<Tensor> inputs, const RequestOptions& options, Completion completion);
   void Shutdown(ShutdownMode mode);
   void StartAsyncLocked();
   void DispatchLoop();

@@ -174,7 +174,18 @@ void PredictorPool::Lease::Release() {
 // ----- async -----
 
 std::future<OutputsOr> PredictorPool::Submit(std::vector<Tensor> inputs, RequestOptions options) {
-  return impl_->Submit(std::move(inputs), options);
+  Completion c;
+  std::future<OutputsOr> f = c.promise.get_future();
+  impl_->Submit(std::move(inputs), options, std::move(c));
+  return f;
+}
+
+void PredictorPool::Submit(std::vector<Tensor> inputs, RequestOptions options, std::function<void(OutputsOr)> done) {
+  Completion c;
+  c.done = std::move(done);
+  if (!c.done) c.done = [](OutputsOr) {};
+  c.log = impl_->options.log;
+  impl_->Submit(std::move(inputs), options, std::move(c));
 }
 
 void PredictorPool::Shutdown(ShutdownMode mode) { impl_->Shutdown(mode); }

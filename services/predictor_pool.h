@@ -9,6 +9,7 @@
 //   // 3. asynchronous requests, served by worker threads through a bounded queue, with optional
 //   //    dynamic batching and per-request deadlines:
 //   auto future = pool.Submit({x});  StatusOr<std::vector<Tensor>> y = future.get();
+//   pool.Submit({x}, {}, [](StatusOr<std::vector<Tensor>> y) { ... });  // or a completion callback
 //
 // The pool also sizes threads against the CPUs this process may use (affinity mask and cgroup
 // quota) and reports what the shared model and each predictor cost in memory.
@@ -170,6 +171,13 @@ class PredictorPool {
   // ResourceExhausted "queue full", DeadlineExceeded, Cancelled, Unavailable after Shutdown).
   // Tensors that are views (Tensor::Wrap) must stay valid until the future is ready.
   std::future<OutputsOr> Submit(std::vector<Tensor> inputs, RequestOptions options = {});
+  // The same request with its result handed to `done` instead of a future: called exactly once,
+  // on a pool worker thread (or on this thread, before Submit returns, when the request is
+  // refused at once). Servers built on completion callbacks (gRPC's callback API) use it so that
+  // no thread blocks per request. `done` must not block for long (it holds up a predictor's
+  // worker); an exception it throws is caught and logged. Under QueueFullPolicy::kBlock, Submit
+  // still waits for queue space on the calling thread.
+  void Submit(std::vector<Tensor> inputs, RequestOptions options, std::function<void(OutputsOr)> done);
 
   // Stops accepting requests and joins the workers; see ShutdownMode. Idempotent; a later
   // kCancelPending call cancels what a draining one has not started yet.

@@ -3,7 +3,9 @@
 // One process, three ways to drive the same model with the same pool configuration:
 //   inproc  ModelRepository::Load(DIR) in this process, N client threads calling RunInference
 //           (PredictorPool::Submit + wait, the path both front ends take),
-//   grpc    N threads with one channel each, ModelInfer with raw_input_contents (raw outputs),
+//   grpc    N clients with one channel each on gRPC's callback API (no thread per client, as
+//           load generators such as perf_analyzer and ghz drive a server), ModelInfer with
+//           raw_input_contents (raw outputs); grpc_sync: the same with a blocking thread each,
 //   rest    N threads with one keep-alive connection each, POST .../infer with the binary tensor
 //           data extension (binary inputs and outputs).
 // The server is a pl_server subprocess started on the same repository, so client and server share
@@ -21,9 +23,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <string>
@@ -102,6 +107,62 @@ Sample Drive(int n, double seconds, Body body) {
     all.insert(all.end(), lat[t].begin(), lat[t].end());
     s.failed += fails[t];
     if (s.first_error.empty()) s.first_error = errs[t];
+  }
+  s.ok = all.size();
+  s.qps = s.ok / wall;
+  s.p50_ms = Percentile(all, 0.5);
+  s.p99_ms = Percentile(all, 0.99);
+  return s;
+}
+
+// The same closed loop without a thread per client: start(t, done) begins client t's next request
+// and done(ok, error) is called when it completes, from whatever thread the transport uses. Each
+// client issues its next request from its previous one's completion, so `n` stay in flight.
+using AsyncDone = std::function<void(bool, const std::string&)>;
+using AsyncBody = std::function<void(int, AsyncDone)>;
+
+Sample DriveAsync(int n, double seconds, AsyncBody start) {
+  struct Client {
+    std::vector<double> lat;
+    uint64_t fails = 0;
+    std::string err;
+    Clock::time_point sent;
+  };
+  std::vector<Client> clients(n);
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  int active = n;
+  std::function<void(int)> issue = [&](int t) {
+    clients[t].sent = Clock::now();
+    start(t, [&, t](bool ok, const std::string& err) {
+      Client& c = clients[t];
+      if (ok) {
+        c.lat.push_back(Ms(Clock::now() - c.sent));
+      } else {
+        ++c.fails;
+        if (c.err.empty()) c.err = err;
+      }
+      if (!stop.load(std::memory_order_relaxed)) return issue(t);
+      std::lock_guard<std::mutex> lk(mu);
+      if (--active == 0) cv.notify_all();
+    });
+  };
+  const Clock::time_point t0 = Clock::now();
+  for (int t = 0; t < n; ++t) issue(t);
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  {
+    std::unique_lock<std::mutex> lk(mu);
+    cv.wait(lk, [&] { return active == 0; });
+  }
+  const double wall = Ms(Clock::now() - t0) / 1000.0;
+  Sample s;
+  std::vector<double> all;
+  for (Client& c : clients) {
+    all.insert(all.end(), c.lat.begin(), c.lat.end());
+    s.failed += c.fails;
+    if (s.first_error.empty()) s.first_error = c.err;
   }
   s.ok = all.size();
   s.qps = s.ok / wall;
@@ -354,12 +415,12 @@ int main(int argc, char** argv) {
           if (!out.ok()) *err = out.status().ToString();
           return out.ok();
         });
-      } else if (mode == "grpc") {
+      } else if (mode == "grpc" || mode == "grpc_sync") {
         std::vector<std::shared_ptr<grpc::Channel>> channels;
         std::vector<std::unique_ptr<inference::GRPCInferenceService::Stub>> stubs;
         for (int t = 0; t < n; ++t) {
           grpc::ChannelArguments args;
-          args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // one connection per client thread
+          args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // one connection per client
           args.SetMaxReceiveMessageSize(-1);
           channels.push_back(grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(o.grpc_port),
                                                        grpc::InsecureChannelCredentials(), args));
@@ -370,14 +431,30 @@ int main(int argc, char** argv) {
         for (auto& ch : channels)
           connected = ch->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10)) && connected;
         if (!connected) std::fprintf(stderr, "gRPC: a channel did not connect within 10 s\n");
-        s = Drive(n, o.seconds, [&](int t, std::string* err) {
-          grpc::ClientContext ctx;
-          inference::ModelInferResponse resp;
-          grpc::Status st = stubs[t]->ModelInfer(&ctx, grpc_req, &resp);
+        auto check = [](const grpc::Status& st, const inference::ModelInferResponse& resp, std::string* err) {
           if (!st.ok()) return *err = st.error_message(), false;
           if (resp.raw_output_contents_size() != resp.outputs_size()) return *err = "no raw outputs", false;
           return true;
-        });
+        };
+        if (mode == "grpc_sync") {  // a thread per client, blocking calls
+          s = Drive(n, o.seconds, [&](int t, std::string* err) {
+            grpc::ClientContext ctx;
+            inference::ModelInferResponse resp;
+            return check(stubs[t]->ModelInfer(&ctx, grpc_req, &resp), resp, err);
+          });
+        } else {  // gRPC's callback API: no thread per client, as load generators drive servers
+          std::vector<std::unique_ptr<grpc::ClientContext>> ctxs(n);
+          std::vector<inference::ModelInferResponse> resps(n);
+          s = DriveAsync(n, o.seconds, [&](int t, AsyncDone done) {
+            ctxs[t] = std::make_unique<grpc::ClientContext>();
+            resps[t].Clear();
+            stubs[t]->async()->ModelInfer(ctxs[t].get(), &grpc_req, &resps[t], [&, t, done](grpc::Status st) {
+              std::string err;
+              const bool ok = check(st, resps[t], &err);
+              done(ok, err);
+            });
+          });
+        }
       } else if (mode == "rest") {
         std::vector<std::unique_ptr<RestClient>> clients;
         for (int t = 0; t < n; ++t) clients.push_back(std::make_unique<RestClient>(o.http_port, target, rest_body, header_len));

@@ -25,7 +25,7 @@ for m in cls rec; do
   echo '{"pool_size": 2, "intra_op_threads": 1, "max_batch": 8, "max_queue_delay_us": 1000,
          "queue_capacity": 64, "queue_full": "block"}' > "$repo/$m/config.json"
 done
-echo "# CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, ISA: $(grep -o 'avx512[a-z_]*' /proc/cpuinfo | sort -u | tr '\n' ' ' | sed 's/ $//' || true)"
+echo "# CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, ISA: $(grep -o 'avx512[a-z_]*' /proc/cpuinfo | sort -u | tr '\n' ' ' | sed 's/ $//' | grep . || echo 'AVX2, no AVX-512')"
 [[ -n ${ONEDNN_MAX_CPU_ISA:-} ]] && echo "# ONEDNN_MAX_CPU_ISA=$ONEDNN_MAX_CPU_ISA"
 for m in cls rec; do
   for c in 16 1; do
@@ -37,9 +37,10 @@ done
 # An independent REST load generator on the same server configuration: wrk (Debian's), 2 threads,
 # 16 connections, the same binary request (wrk_infer.lua). Non-2xx answers are counted by wrk.
 if command -v wrk >/dev/null; then
-  port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  "$server" --model-repository "$repo" --http-port "$port" >/dev/null 2>&1 &
+  "$server" --model-repository "$repo" --http-port 0 --ports-file "$repo/ports.json" >/dev/null 2>&1 &
   pid=$!
+  for _ in $(seq 300); do [[ -f $repo/ports.json ]] && break; sleep 0.1; done
+  port=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["http"])' "$repo/ports.json")
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v2/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
   for m in cls rec; do
     input=$(curl -s "http://127.0.0.1:$port/v2/models/$m" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["inputs"][0]["name"])')

@@ -110,7 +110,11 @@ bool BoolParam(const google::protobuf::Map<std::string, inference::InferParamete
          it->second.bool_param();
 }
 
-class Service final : public inference::GRPCInferenceService::Service {
+// ModelInfer on gRPC's callback API, the rest synchronous: an inference holds no thread while it
+// waits in the pool's queue or runs (the pool's completion callback finishes the RPC), so 16 or
+// 1000 concurrent calls cost no more threads, wake-ups or context switches than one.
+class Service final : public inference::GRPCInferenceService::WithCallbackMethod_ModelInfer<
+                          inference::GRPCInferenceService::Service> {
  public:
   explicit Service(ServerState* state) : state_(state) {}
 
@@ -159,26 +163,40 @@ class Service final : public inference::GRPCInferenceService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status ModelInfer(grpc::ServerContext* ctx, const inference::ModelInferRequest* q,
-                          inference::ModelInferResponse* r) override {
+  grpc::ServerUnaryReactor* ModelInfer(grpc::CallbackServerContext* ctx, const inference::ModelInferRequest* q,
+                                       inference::ModelInferResponse* r) override {
     auto received = Clock::now();
-    // Counted before `draining` is read, released after the reply is built: main()'s drain
-    // waits for every request that got past the check (as the REST sessions do).
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    // Counted before `draining` is read, released once the reply is handed to gRPC: main()'s
+    // drain waits for every request that got past the check (as the REST sessions do).
     ++state_->in_flight;
-    struct Release {
-      ServerState* s;
-      ~Release() { --s->in_flight; }
-    } release{state_};
-    if (state_->draining) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "server is shutting down");
+    ServerState* state = state_;
+    auto finish = [reactor, state](const grpc::Status& st) {
+      reactor->Finish(st);
+      --state->in_flight;
+    };
+    if (state_->draining) return finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "server is shutting down")), reactor;
     Model* m = state_->repo->Find(q->model_name(), q->model_version());
-    if (!m) return UnknownModel(q->model_name(), q->model_version());
+    if (!m) return finish(UnknownModel(q->model_name(), q->model_version())), reactor;
     if (!m->ready())
-      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                          "model '" + m->name + "' is not ready: " + m->load_status.ToString());
-    bool submitted = false;
-    grpc::Status st = Infer(ctx, *m, *q, r, received, &submitted);
-    if (!st.ok() && !submitted) m->metrics.Fail("bad_request");  // RunInference counts the rest
-    return st;
+      return finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                 "model '" + m->name + "' is not ready: " + m->load_status.ToString())),
+             reactor;
+    Parsed p;
+    grpc::Status st = Parse(ctx, *m, *q, &p);
+    if (!st.ok()) {
+      m->metrics.Fail("bad_request");  // SubmitInference counts the rest
+      return finish(st), reactor;
+    }
+    std::vector<int> wanted = std::move(p.wanted);
+    const bool raw_out = p.raw_out;
+    SubmitInference(*m, std::move(p.tensors), p.timeout_us, received,
+                    [m, q, r, wanted = std::move(wanted), raw_out, finish](services::OutputsOr result) {
+                      if (!result.ok()) return finish(grpc::Status(GrpcCodeOf(result.status()), result.status().ToString()));
+                      Respond(*m, *q, *result, wanted, raw_out, r);
+                      finish(grpc::Status::OK);
+                    });
+    return reactor;
   }
 
  private:
@@ -187,15 +205,23 @@ class Service final : public inference::GRPCInferenceService::Service {
                         "unknown model '" + name + "'" + (version.empty() ? "" : " version '" + version + "'"));
   }
 
-  // Request -> tensors -> pool -> response. An error before RunInference (`submitted` false) is
-  // counted as bad_request by the caller; RunInference counts its own.
-  grpc::Status Infer(grpc::ServerContext* ctx, Model& m, const inference::ModelInferRequest& q,
-                     inference::ModelInferResponse* r, Clock::time_point received, bool* submitted) {
+  struct Parsed {
+    std::vector<Tensor> tensors;
+    std::vector<int> wanted;  // output indices to return
+    int64_t timeout_us = 0;
+    bool raw_out = false;
+  };
+
+  // Request -> tensors, the outputs asked for and the deadline; INVALID_ARGUMENT naming what is wrong.
+  static grpc::Status Parse(grpc::ServerContextBase* ctx, const Model& m, const inference::ModelInferRequest& q,
+                            Parsed* p) {
+    std::vector<Tensor>& tensors = p->tensors;
+    std::vector<int>& wanted = p->wanted;
+    int64_t& timeout_us = p->timeout_us;
     const bool raw = q.raw_input_contents_size() > 0;
     if (raw && q.raw_input_contents_size() != q.inputs_size())
       return Bad("raw_input_contents has " + std::to_string(q.raw_input_contents_size()) + " entries for " +
                  std::to_string(q.inputs_size()) + " inputs: give one per input, or none");
-    std::vector<Tensor> tensors;
     tensors.reserve(static_cast<size_t>(q.inputs_size()));
     for (int i = 0; i < q.inputs_size(); ++i) {
       const auto& in = q.inputs(i);
@@ -244,7 +270,6 @@ class Service final : public inference::GRPCInferenceService::Service {
       }
       tensors.push_back(std::move(*t));
     }
-    std::vector<int> wanted;
     for (const auto& o : q.outputs()) {
       int idx = OutputIndex(m, o.name());
       if (idx < 0) return Bad("model '" + m.name + "' has no output '" + o.name() + "'");
@@ -255,7 +280,6 @@ class Service final : public inference::GRPCInferenceService::Service {
 
     // Deadline: the request's "timeout" parameter (microseconds) or the gRPC deadline, whichever
     // comes first.
-    int64_t timeout_us = 0;
     auto tp = q.parameters().find("timeout");
     if (tp != q.parameters().end()) {
       if (tp->second.parameter_choice_case() != inference::InferParameter::kInt64Param || tp->second.int64_param() < 0)
@@ -269,19 +293,20 @@ class Service final : public inference::GRPCInferenceService::Service {
       if (timeout_us == 0 || left < timeout_us) timeout_us = left;
     }
 
-    *submitted = true;
-    services::OutputsOr result = RunInference(m, std::move(tensors), timeout_us, received);
-    if (!result.ok()) return grpc::Status(GrpcCodeOf(result.status()), result.status().ToString());
-
     // Outputs come back the way the inputs came: raw_output_contents for raw requests (what
     // Triton's and KServe's clients send), typed contents otherwise; the request parameter
     // "binary_data_output" (bool) asks for raw outputs either way.
-    const bool raw_out = raw || BoolParam(q.parameters(), "binary_data_output");
+    p->raw_out = raw || BoolParam(q.parameters(), "binary_data_output");
+    return grpc::Status::OK;
+  }
+
+  static void Respond(const Model& m, const inference::ModelInferRequest& q, const std::vector<Tensor>& result,
+                      const std::vector<int>& wanted, bool raw_out, inference::ModelInferResponse* r) {
     r->set_model_name(m.name);
     r->set_model_version(m.version);
     r->set_id(q.id());
     for (int idx : wanted) {
-      const Tensor& t = (*result)[static_cast<size_t>(idx)];
+      const Tensor& t = result[static_cast<size_t>(idx)];
       auto* o = r->add_outputs();
       o->set_name(m.outputs[static_cast<size_t>(idx)].name);
       o->set_datatype(KServeDatatype(t.dtype()));
@@ -294,7 +319,6 @@ class Service final : public inference::GRPCInferenceService::Service {
       else
         ToContents(t, o->mutable_contents());
     }
-    return grpc::Status::OK;
   }
 
   ServerState* state_;

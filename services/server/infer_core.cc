@@ -16,13 +16,16 @@ std::string FailureReason(const Status& s) {
 }
 
 
-services::OutputsOr RunInference(Model& m, std::vector<Tensor> inputs, int64_t timeout_us,
-                                 services::Clock::time_point received) {
-  // The protocol names every input: each must be one of the model's, once, and none missing
-  // (the pool alone would take unnamed tensors by position).
+namespace {
+
+// The protocol names every input: each must be one of the model's, once, and none missing (the
+// pool alone would take unnamed tensors by position). Orders `inputs` as the model does and sets
+// the deadline; a bad request is counted and returned.
+Status Prepare(Model& m, std::vector<Tensor>* inputs, int64_t timeout_us, services::Clock::time_point received,
+               services::RequestOptions* ro) {
   std::vector<Tensor> ordered(m.inputs.size());
   std::vector<bool> seen(m.inputs.size(), false);
-  for (auto& t : inputs) {
+  for (auto& t : *inputs) {
     size_t i = 0;
     while (i < m.inputs.size() && m.inputs[i].name != t.name()) ++i;
     Status bad;
@@ -37,23 +40,50 @@ services::OutputsOr RunInference(Model& m, std::vector<Tensor> inputs, int64_t t
       m.metrics.Fail("bad_request");
       return Status::InvalidArgument("input '" + m.inputs[i].name + "' of model '" + m.name + "' is missing");
     }
-  inputs = std::move(ordered);
-  services::RequestOptions ro;
+  *inputs = std::move(ordered);
   if (timeout_us <= 0) timeout_us = m.config.default_timeout_us;
-  if (timeout_us > 0) ro.deadline = received + std::chrono::microseconds(timeout_us);
-  int64_t rows = inputs.empty() || inputs[0].shape().empty() ? 1 : inputs[0].shape()[0];
-  ++m.metrics.pending;
-  services::OutputsOr result = m.pool->Submit(std::move(inputs), ro).get();
+  if (timeout_us > 0) ro->deadline = received + std::chrono::microseconds(timeout_us);
+  return Status::Ok();
+}
+
+int64_t RowsOf(const std::vector<Tensor>& inputs) {
+  return inputs.empty() || inputs[0].shape().empty() ? 1 : inputs[0].shape()[0];
+}
+
+void Record(Model& m, int64_t rows, services::Clock::time_point received, const services::OutputsOr& result) {
   --m.metrics.pending;
-  if (!result.ok()) {
-    m.metrics.Fail(FailureReason(result.status()));
-    return result;
-  }
+  if (!result.ok()) return m.metrics.Fail(FailureReason(result.status()));
   ++m.metrics.success;
   m.metrics.inference_rows += static_cast<uint64_t>(rows);
   m.metrics.request_us += static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(services::Clock::now() - received).count());
+}
+
+}  // namespace
+
+services::OutputsOr RunInference(Model& m, std::vector<Tensor> inputs, int64_t timeout_us,
+                                 services::Clock::time_point received) {
+  services::RequestOptions ro;
+  Status s = Prepare(m, &inputs, timeout_us, received, &ro);
+  if (!s.ok()) return s;
+  const int64_t rows = RowsOf(inputs);
+  ++m.metrics.pending;
+  services::OutputsOr result = m.pool->Submit(std::move(inputs), ro).get();
+  Record(m, rows, received, result);
   return result;
+}
+
+void SubmitInference(Model& m, std::vector<Tensor> inputs, int64_t timeout_us, services::Clock::time_point received,
+                     std::function<void(services::OutputsOr)> done) {
+  services::RequestOptions ro;
+  Status s = Prepare(m, &inputs, timeout_us, received, &ro);
+  if (!s.ok()) return done(std::move(s));
+  const int64_t rows = RowsOf(inputs);
+  ++m.metrics.pending;
+  m.pool->Submit(std::move(inputs), ro, [&m, rows, received, done = std::move(done)](services::OutputsOr result) {
+    Record(m, rows, received, result);  // counted before the reply goes out, as RunInference does
+    done(std::move(result));
+  });
 }
 
 size_t SerializedBytesSize(const Tensor& t) {

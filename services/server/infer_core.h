@@ -4,6 +4,7 @@
 // by reason, rows, queue and request time, pending). Thread-safe; nothing throws.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,11 @@ namespace pl::server {
 // under FailureReason(status) or a success in m.metrics.
 services::OutputsOr RunInference(Model& m, std::vector<Tensor> inputs, int64_t timeout_us,
                                  services::Clock::time_point received);
+
+// The same without blocking: `done` gets the result exactly once, on a pool worker thread (or on
+// this thread when the request is refused before it is queued). Metrics are updated before it runs.
+void SubmitInference(Model& m, std::vector<Tensor> inputs, int64_t timeout_us, services::Clock::time_point received,
+                     std::function<void(services::OutputsOr)> done);
 
 // Index of output `name` in m.outputs, or -1.
 int OutputIndex(const Model& m, const std::string& name);

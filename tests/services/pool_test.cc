@@ -2,7 +2,12 @@
 // batching and the memory report.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <stdexcept>
 #include <chrono>
 #include <thread>
 
@@ -409,6 +414,122 @@ TEST(PredictorPool, BatchingOffForFixedBatchDim) {
   ASSERT_TRUE(pool.status().ok());
   EXPECT_FALSE(pool.batching_enabled());
   EXPECT_NE(logged.find("fixes dim 0"), std::string::npos) << logged;
+}
+
+// Results handed to completion callbacks: each called exactly once, from a pool thread.
+struct Callbacks {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<OutputsOr> results;
+  std::vector<int> calls;
+  std::vector<std::thread::id> threads;
+  explicit Callbacks(size_t n) : results(n, Status::Internal("not called")), calls(n, 0), threads(n) {}
+  std::function<void(OutputsOr)> For(size_t i) {
+    return [this, i](OutputsOr r) {
+      std::lock_guard<std::mutex> lk(mu);
+      results[i] = std::move(r);
+      ++calls[i];
+      threads[i] = std::this_thread::get_id();
+      cv.notify_all();
+    };
+  }
+  bool WaitAll(std::chrono::milliseconds within = 10s) {
+    std::unique_lock<std::mutex> lk(mu);
+    return cv.wait_for(lk, within, [&] { return std::all_of(calls.begin(), calls.end(), [](int c) { return c > 0; }); });
+  }
+};
+
+TEST(PredictorPool, SubmitWithCallbackBatchesAndMatchesDirectRun) {
+  const std::string model = test_models::ElementwiseModel();
+  PoolOptions o;
+  o.batching.max_batch = 8;
+  o.batching.max_queue_delay = 200ms;
+  o.queue_capacity = 16;
+  PredictorPool pool(ConfigFor(model), 1, Quiet(o));
+  auto lease = pool.Acquire(10ms);  // the requests pile up, then run as one batch
+  const std::vector<int64_t> rows = {1, 2, 1, 3};
+  std::vector<std::vector<Tensor>> inputs;
+  Callbacks cb(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    inputs.push_back({RandomTensor({rows[i], 6}, 30 + i)});
+    pool.Submit(inputs.back(), {}, cb.For(i));
+  }
+  {
+    std::lock_guard<std::mutex> lk(cb.mu);
+    for (int c : cb.calls) EXPECT_EQ(c, 0) << "called before its request could run";
+  }
+  lease->Release();
+  ASSERT_TRUE(cb.WaitAll());
+  pool.Shutdown();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(cb.calls[i], 1);
+    EXPECT_NE(cb.threads[i], std::this_thread::get_id());
+    ASSERT_TRUE(cb.results[i].ok()) << cb.results[i].status().ToString();
+    auto want = RunDirect(model, inputs[i]);
+    for (size_t k = 0; k < want.size(); ++k) EXPECT_TRUE(BitIdentical((*cb.results[i])[k], want[k])) << "request " << i;
+  }
+  EXPECT_EQ(pool.stats().batched_runs, 1u);
+}
+
+TEST(PredictorPool, CallbackRefusalsAreDeliveredBeforeSubmitReturns) {
+  PoolOptions o;
+  o.queue_capacity = 1;
+  o.queue_full = QueueFullPolicy::kReject;
+  PredictorPool pool(ConfigFor(test_models::ElementwiseModel()), 1, Quiet(o));
+  auto lease = pool.Acquire(10ms);
+  Callbacks cb(3);
+  pool.Submit({RandomTensor({1, 4}, 1)}, {}, cb.For(0));                        // queued
+  pool.Submit({RandomTensor({1, 4}, 2)}, {}, cb.For(1));                        // queue full
+  pool.Submit({RandomTensor({1, 4}, 3), RandomTensor({1, 4}, 4)}, {}, cb.For(2));  // two inputs for one
+  {
+    std::lock_guard<std::mutex> lk(cb.mu);
+    EXPECT_EQ(cb.calls[0], 0);
+    ASSERT_EQ(cb.calls[1], 1);
+    EXPECT_EQ(cb.threads[1], std::this_thread::get_id());
+    EXPECT_EQ(cb.results[1].status().code(), StatusCode::kResourceExhausted) << cb.results[1].status().ToString();
+    ASSERT_EQ(cb.calls[2], 1);
+    EXPECT_EQ(cb.results[2].status().code(), StatusCode::kInvalidArgument) << cb.results[2].status().ToString();
+  }
+  lease->Release();
+  ASSERT_TRUE(cb.WaitAll());
+  EXPECT_TRUE(cb.results[0].ok()) << cb.results[0].status().ToString();
+}
+
+TEST(PredictorPool, CallbackThatThrowsIsLoggedAndThePoolKeepsServing) {
+  std::mutex mu;
+  std::vector<std::string> logs;
+  PoolOptions o = Quiet();
+  o.log = [&](const std::string& l) { std::lock_guard<std::mutex> lk(mu); logs.push_back(l); };
+  PredictorPool pool(ConfigFor(test_models::ElementwiseModel()), 1, o);
+  std::atomic<int> threw{0};
+  pool.Submit({RandomTensor({1, 4}, 1)}, {}, [&](OutputsOr) { ++threw; throw std::runtime_error("user bug"); });
+  auto f = pool.Submit({RandomTensor({1, 4}, 2)});
+  ASSERT_TRUE(Ready(f));
+  EXPECT_TRUE(f.get().ok());
+  EXPECT_EQ(threw.load(), 1);
+  std::lock_guard<std::mutex> lk(mu);
+  EXPECT_TRUE(std::any_of(logs.begin(), logs.end(), [](const std::string& l) {
+    return l.find("completion callback threw: user bug") != std::string::npos;
+  })) << "no log line";
+}
+
+TEST(PredictorPool, ShutdownCancelDeliversEveryCallbackOnce) {
+  PoolOptions o;
+  o.queue_capacity = 64;
+  PredictorPool pool(ConfigFor(test_models::ElementwiseModel(8)), 1, Quiet(o));
+  Callbacks cb(40);
+  for (size_t i = 0; i < 40; ++i) pool.Submit({RandomTensor({4, 2000}, static_cast<int>(i))}, {}, cb.For(i));
+  pool.Shutdown(ShutdownMode::kCancelPending);
+  ASSERT_TRUE(cb.WaitAll(0ms));
+  int ok = 0, cancelled = 0;
+  for (size_t i = 0; i < 40; ++i) {
+    EXPECT_EQ(cb.calls[i], 1);
+    if (cb.results[i].ok()) ++ok;
+    else if (cb.results[i].status().code() == StatusCode::kCancelled) ++cancelled;
+    else ADD_FAILURE() << cb.results[i].status().ToString();
+  }
+  EXPECT_EQ(ok + cancelled, 40);
+  EXPECT_EQ(pool.stats().completed, static_cast<uint64_t>(ok));
 }
 
 TEST(PredictorPool, CpuBudgetClampsIntraOpThreads) {
