@@ -1,6 +1,7 @@
 // Gather (1, 11, 13), GatherElements (11, 13), GatherND (11, 12 batch_dims, 13), ScatterND (11, 13,
 // 16 reduction, 18 max/min), ScatterElements (11, 13, 16, 18) and the older Scatter (9, 10).
-// Data: any dtype, strings for Gather (reductions: numeric types and float16); indices: int32/int64, negative allowed.
+// Data: any dtype, strings included (copied element by element; reductions: numeric types and
+// float16); indices: int32/int64, negative allowed.
 #include <algorithm>
 
 #include "src/backends/cpu/ref/data_movement.h"
@@ -23,7 +24,7 @@ StatusOr<std::vector<int64_t>> ReadIndices(const Tensor& t, int64_t dim, const N
 StatusOr<const Tensor*> In(const KernelContext& ctx, int i, const char* what) {
   const Tensor* t = ctx.Input(i);
   if (!t) return Status::InvalidArgument(ctx.node().Describe() + ": missing input '" + what + "'");
-  // Strings reach only the kernels registered with Strings() (Gather), which copy elements.
+  // Strings reach only the kernels registered with Strings(), which copy them element by element.
   if (i == 0 && t->dtype() != DataType::kString) PL_RETURN_IF_ERROR(CheckCopyable(t->dtype(), ctx.node(), what));
   return t;
 }
@@ -114,6 +115,10 @@ class GatherElementsKernel final : public Kernel {
     PL_RETURN_IF_ERROR(CheckElementShapes(*x, *ind, axis, node));
     PL_ASSIGN_OR_RETURN(std::vector<int64_t> idx, ReadIndices(*ind, x->dim(static_cast<int>(axis)), node));
     PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, ind->shape(), x->dtype()));
+    if (x->dtype() == DataType::kString) {
+      ForEachElementIndex(ind->shape(), x->shape(), axis, idx, [&](int64_t i, int64_t off) { CopyElements(*x, off, y, i, 1); });
+      return Status::Ok();
+    }
     VisitElementSize(DataTypeSize(x->dtype()), [&](auto zero) {
       using U = decltype(zero);
       const U* src = x->Data<U>();
@@ -163,9 +168,6 @@ class GatherNDKernel final : public Kernel {
     const int64_t block = Prod(ds, b + k, r);
     const int64_t batch_stride = Prod(ds, b, r);
     const std::vector<int64_t> strides = ContiguousStrides(ds);
-    const size_t esz = DataTypeSize(x->dtype());
-    const char* src = static_cast<const char*>(x->RawData());
-    char* dst = static_cast<char*>(y->RawMutableData());
     for (int64_t bi = 0; bi < batches; ++bi) {
       for (int64_t j = 0; j < per_batch; ++j) {
         const int64_t* t = raw.data() + (bi * per_batch + j) * k;
@@ -179,7 +181,7 @@ class GatherNDKernel final : public Kernel {
           if (v < 0) v += dim;
           off += v * strides[b + c];
         }
-        std::memcpy(dst + (bi * per_batch + j) * block * esz, src + off * esz, block * esz);
+        CopyElements(*x, off, y, (bi * per_batch + j) * block, block);
       }
     }
     return Status::Ok();
@@ -236,7 +238,19 @@ bool ReduceInto(DataType dt, Reduction r, void* dst, const void* src, int64_t n)
 }
 
 Status CopyData(const Tensor& x, Tensor* y) {
-  if (x.ByteSize()) std::memcpy(y->RawMutableData(), x.RawData(), x.ByteSize());
+  if (x.dtype() == DataType::kString) CopyElements(x, 0, y, 0, x.NumElements());
+  else if (x.ByteSize()) std::memcpy(y->RawMutableData(), x.RawData(), x.ByteSize());
+  return Status::Ok();
+}
+
+// dst[to + i] = combine(dst[to + i], src[from + i]) for i < n. Strings take no reduction.
+Status Update(const Tensor& src, int64_t from, Tensor* dst, int64_t to, int64_t n, Reduction r, const NodeInfo& node) {
+  if (src.dtype() == DataType::kString && r == Reduction::kNone) return CopyElements(src, from, dst, to, n), Status::Ok();
+  const size_t esz = DataTypeSize(src.dtype());
+  if (src.dtype() == DataType::kString ||
+      !ReduceInto(src.dtype(), r, static_cast<char*>(dst->RawMutableData()) + to * esz,
+                  static_cast<const char*>(src.RawData()) + from * esz, n))
+    return Status::Unimplemented(node.Describe() + ": reduction on " + DataTypeName(src.dtype()));
   return Status::Ok();
 }
 
@@ -270,9 +284,6 @@ class ScatterNDKernel final : public Kernel {
     PL_RETURN_IF_ERROR(CopyData(*x, y));
     const int64_t block = Prod(ds, k, r), m = Prod(is, 0, q - 1);
     const std::vector<int64_t> strides = ContiguousStrides(ds);
-    const size_t esz = DataTypeSize(x->dtype());
-    char* dst = static_cast<char*>(y->RawMutableData());
-    const char* src = static_cast<const char*>(upd->RawData());
     for (int64_t j = 0; j < m; ++j) {
       int64_t off = 0;
       for (int64_t c = 0; c < k; ++c) {
@@ -282,8 +293,7 @@ class ScatterNDKernel final : public Kernel {
                                          std::to_string(ds[c]));
         off += (v < 0 ? v + ds[c] : v) * strides[c];
       }
-      if (!ReduceInto(x->dtype(), reduction_, dst + off * esz, src + j * block * esz, block))
-        return Status::Unimplemented(node.Describe() + ": reduction on " + DataTypeName(x->dtype()));
+      PL_RETURN_IF_ERROR(Update(*upd, j * block, y, off, block, reduction_, node));
     }
     return Status::Ok();
   }
@@ -318,15 +328,11 @@ class ScatterElementsKernel final : public Kernel {
     PL_ASSIGN_OR_RETURN(std::vector<int64_t> idx, ReadIndices(*ind, x->dim(static_cast<int>(axis)), node));
     PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, x->shape(), x->dtype()));
     PL_RETURN_IF_ERROR(CopyData(*x, y));
-    const size_t esz = DataTypeSize(x->dtype());
-    char* dst = static_cast<char*>(y->RawMutableData());
-    const char* src = static_cast<const char*>(upd->RawData());
-    bool ok = true;
+    Status st;
     ForEachElementIndex(ind->shape(), x->shape(), axis, idx, [&](int64_t i, int64_t off) {
-      ok &= ReduceInto(x->dtype(), reduction_, dst + off * esz, src + i * esz, 1);
+      if (st.ok()) st = Update(*upd, i, y, off, 1, reduction_, node);
     });
-    if (!ok) return Status::Unimplemented(node.Describe() + ": reduction on " + DataTypeName(x->dtype()));
-    return Status::Ok();
+    return st;
   }
 
  private:
@@ -340,18 +346,18 @@ void RegisterGather(KernelRegistry& r) {
   Add<GatherKernel>(r, RefDef("Gather").Opset(1, 10).AnyType().Strings());
   Add<GatherKernel>(r, RefDef("Gather").Opset(11, 12).AnyType().Strings());
   Add<GatherKernel>(r, RefDef("Gather").Opset(13).AnyType().Strings());
-  Add<GatherElementsKernel>(r, RefDef("GatherElements").Opset(11, 12).AnyType());
-  Add<GatherElementsKernel>(r, RefDef("GatherElements").Opset(13).AnyType());
-  Add<GatherNDKernel>(r, RefDef("GatherND").Opset(11, 11).AnyType());
-  Add<GatherNDKernel>(r, RefDef("GatherND").Opset(12, 12).AnyType());
-  Add<GatherNDKernel>(r, RefDef("GatherND").Opset(13).AnyType());
-  Add<ScatterNDKernel>(r, RefDef("ScatterND").Opset(11, 12).AnyType());
-  Add<ScatterNDKernel>(r, RefDef("ScatterND").Opset(13, 15).AnyType());
-  Add<ScatterNDKernel>(r, RefDef("ScatterND").Opset(16).AnyType());
-  Add<ScatterElementsKernel>(r, RefDef("Scatter").Opset(9, 10).AnyType());
-  Add<ScatterElementsKernel>(r, RefDef("ScatterElements").Opset(11, 12).AnyType());
-  Add<ScatterElementsKernel>(r, RefDef("ScatterElements").Opset(13, 15).AnyType());
-  Add<ScatterElementsKernel>(r, RefDef("ScatterElements").Opset(16).AnyType());
+  Add<GatherElementsKernel>(r, RefDef("GatherElements").Opset(11, 12).AnyType().Strings());
+  Add<GatherElementsKernel>(r, RefDef("GatherElements").Opset(13).AnyType().Strings());
+  Add<GatherNDKernel>(r, RefDef("GatherND").Opset(11, 11).AnyType().Strings());
+  Add<GatherNDKernel>(r, RefDef("GatherND").Opset(12, 12).AnyType().Strings());
+  Add<GatherNDKernel>(r, RefDef("GatherND").Opset(13).AnyType().Strings());
+  Add<ScatterNDKernel>(r, RefDef("ScatterND").Opset(11, 12).AnyType().Strings());
+  Add<ScatterNDKernel>(r, RefDef("ScatterND").Opset(13, 15).AnyType().Strings());
+  Add<ScatterNDKernel>(r, RefDef("ScatterND").Opset(16).AnyType().Strings());
+  Add<ScatterElementsKernel>(r, RefDef("Scatter").Opset(9, 10).AnyType().Strings());
+  Add<ScatterElementsKernel>(r, RefDef("ScatterElements").Opset(11, 12).AnyType().Strings());
+  Add<ScatterElementsKernel>(r, RefDef("ScatterElements").Opset(13, 15).AnyType().Strings());
+  Add<ScatterElementsKernel>(r, RefDef("ScatterElements").Opset(16).AnyType().Strings());
 }
 
 }  // namespace pl::cpu_ref

@@ -1,6 +1,7 @@
 // Unique (11; sorted or first-occurrence order, flattened or along an axis; outputs Y, indices,
 // inverse_indices, counts; numeric and bool), Compress (9, 11; bool condition, along an axis or over
-// the flattened input; any dtype) and ReverseSequence (10; batch_axis/time_axis 0 or 1; any dtype).
+// the flattened input; any dtype, strings included) and ReverseSequence (10; batch_axis/time_axis 0
+// or 1; any dtype, strings included).
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -142,7 +143,7 @@ class CompressKernel final : public Kernel {
     const Tensor* cond = ctx.Input(1);
     if (!x) return MissingInput(node, 0);
     if (!cond) return MissingInput(node, 1);
-    PL_RETURN_IF_ERROR(CheckCopyable(x->dtype(), node, "input"));
+    if (x->dtype() != DataType::kString) PL_RETURN_IF_ERROR(CheckCopyable(x->dtype(), node, "input"));
     if (cond->dtype() != DataType::kBool || cond->rank() != 1)
       return Status::InvalidArgument(me + ": condition must be a 1-D bool tensor, got " +
                                      DataTypeName(cond->dtype()) + " " + ShapeToString(cond->shape()));
@@ -167,13 +168,8 @@ class CompressKernel final : public Kernel {
     const int64_t m = static_cast<int64_t>(keep.size());
     shape[axis] = m;
     PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, shape, x->dtype()));
-    const size_t esz = DataTypeSize(x->dtype()), block = static_cast<size_t>(inner) * esz;
-    const char* src = static_cast<const char*>(x->RawData());
-    char* dst = static_cast<char*>(y->RawMutableData());
     for (int64_t o = 0; o < outer; ++o)
-      for (int64_t k = 0; k < m; ++k)
-        std::memcpy(dst + static_cast<size_t>(o * m + k) * block, src + static_cast<size_t>(o * len + keep[k]) * block,
-                    block);
+      for (int64_t k = 0; k < m; ++k) CopyElements(*x, (o * len + keep[k]) * inner, y, (o * m + k) * inner, inner);
     return Status::Ok();
   }
 
@@ -201,7 +197,7 @@ class ReverseSequenceKernel final : public Kernel {
     const Tensor* lens = ctx.Input(1);
     if (!x) return MissingInput(node, 0);
     if (!lens) return MissingInput(node, 1);
-    PL_RETURN_IF_ERROR(CheckCopyable(x->dtype(), node, "input"));
+    if (x->dtype() != DataType::kString) PL_RETURN_IF_ERROR(CheckCopyable(x->dtype(), node, "input"));
     if (x->rank() < 2) return Status::InvalidArgument(me + ": input rank " + std::to_string(x->rank()) + ", expected >= 2");
     const int64_t batch = x->dim(static_cast<int>(batch_axis_)), steps = x->dim(static_cast<int>(time_axis_));
     if (lens->rank() != 1 || lens->dim(0) != batch)
@@ -215,16 +211,10 @@ class ReverseSequenceKernel final : public Kernel {
     PL_ASSIGN_OR_RETURN(Tensor* y, ctx.Output(0, x->shape(), x->dtype()));
     int64_t inner = 1;
     for (int d = 2; d < x->rank(); ++d) inner *= x->dim(d);
-    const size_t block = static_cast<size_t>(inner) * DataTypeSize(x->dtype());
-    const char* src = static_cast<const char*>(x->RawData());
-    char* dst = static_cast<char*>(y->RawMutableData());
-    // Offset (in blocks) of (batch b, step t).
-    auto off = [&](int64_t b, int64_t t) {
-      return static_cast<size_t>(batch_axis_ == 0 ? b * steps + t : t * batch + b) * block;
-    };
+    // Element offset of (batch b, step t).
+    auto off = [&](int64_t b, int64_t t) { return (batch_axis_ == 0 ? b * steps + t : t * batch + b) * inner; };
     for (int64_t b = 0; b < batch; ++b)
-      for (int64_t t = 0; t < steps; ++t)
-        std::memcpy(dst + off(b, t), src + off(b, t < lv[b] ? lv[b] - 1 - t : t), block);
+      for (int64_t t = 0; t < steps; ++t) CopyElements(*x, off(b, t < lv[b] ? lv[b] - 1 - t : t), y, off(b, t), inner);
     return Status::Ok();
   }
 
@@ -236,9 +226,9 @@ class ReverseSequenceKernel final : public Kernel {
 
 void RegisterSelection(KernelRegistry& r) {
   Add<UniqueKernel>(r, RefDef("Unique").Opset(11).Types(DataTypes(NumericBoolTypes{})));
-  Add<CompressKernel>(r, RefDef("Compress").Opset(9, 10).AnyType());
-  Add<CompressKernel>(r, RefDef("Compress").Opset(11).AnyType());
-  Add<ReverseSequenceKernel>(r, RefDef("ReverseSequence").Opset(10).AnyType());
+  Add<CompressKernel>(r, RefDef("Compress").Opset(9, 10).AnyType().Strings());
+  Add<CompressKernel>(r, RefDef("Compress").Opset(11).AnyType().Strings());
+  Add<ReverseSequenceKernel>(r, RefDef("ReverseSequence").Opset(10).AnyType().Strings());
 }
 
 }  // namespace pl::cpu_ref
