@@ -54,6 +54,7 @@ using tcp = boost::asio::ip::tcp;
 struct Options {
   std::string server, repo, model, modes = "inproc,grpc,rest";
   int concurrency = 16, rounds = 3, cpus = 0;
+  int grpc_connections = 0;  // 0: one per client, as REST has; K: clients share K round-robin (ghz's default is 1)
   double seconds = 5;
   int http_port = 0, grpc_port = 0;  // 0: pl_server picks free ports and reports them
 };
@@ -321,7 +322,7 @@ inference::ModelInferRequest GrpcRequest(const pl::server::Model& m, const std::
 int Usage(const char* why) {
   std::fprintf(stderr, "pl_serve_bench: %s\nusage: pl_serve_bench --server PL_SERVER --model-repository DIR --model NAME\n"
                "  [--shape 1,3,48,192] [--concurrency 16] [--seconds 5] [--rounds 3] [--modes inproc,grpc,rest]\n"
-               "  [--http-port N] [--grpc-port M] (default: free ones) [--cpus C]\n", why);
+               "  [--http-port N] [--grpc-port M] (default: free ones) [--cpus C] [--grpc-connections K]\n", why);
   return 2;
 }
 
@@ -342,6 +343,7 @@ int main(int argc, char** argv) {
     else if (a == "--http-port") o.http_port = std::atoi(v.c_str());
     else if (a == "--grpc-port") o.grpc_port = std::atoi(v.c_str());
     else if (a == "--cpus") o.cpus = std::atoi(v.c_str());
+    else if (a == "--grpc-connections") o.grpc_connections = std::max(0, std::atoi(v.c_str()));
     else if (a == "--shape") {
       std::stringstream ss(v);
       std::string d;
@@ -418,14 +420,17 @@ int main(int argc, char** argv) {
       } else if (mode == "grpc" || mode == "grpc_sync") {
         std::vector<std::shared_ptr<grpc::Channel>> channels;
         std::vector<std::unique_ptr<inference::GRPCInferenceService::Stub>> stubs;
-        for (int t = 0; t < n; ++t) {
+        // Clients share --grpc-connections channels (HTTP/2 multiplexes their calls); grpc_sync
+        // keeps one connection per client thread.
+        const int conns = mode == "grpc_sync" || o.grpc_connections == 0 ? n : std::min(n, o.grpc_connections);
+        for (int c = 0; c < conns; ++c) {
           grpc::ChannelArguments args;
-          args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // one connection per client
+          args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection of its own
           args.SetMaxReceiveMessageSize(-1);
           channels.push_back(grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(o.grpc_port),
                                                        grpc::InsecureChannelCredentials(), args));
-          stubs.push_back(inference::GRPCInferenceService::NewStub(channels.back()));
         }
+        for (int t = 0; t < n; ++t) stubs.push_back(inference::GRPCInferenceService::NewStub(channels[t % conns]));
         // Connections are set up before the clock starts: the round measures requests, not handshakes.
         bool connected = true;
         for (auto& ch : channels)
